@@ -1,0 +1,561 @@
+// EtcdBackend: the Backend interface over etcd's v3 gRPC API.
+//
+// One gRPC channel lists every endpoint's addresses under pick_first, so a
+// dead member is replaced by the next one without conch's help. Unary calls
+// use the synchronous stub with a deadline and wait-for-ready, so a call
+// made while the channel reconnects waits for it instead of failing at once.
+// Streams (keep-alive, watch) use the synchronous stream API on threads of
+// their own and report into the owner's EventQueue.
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "backend/backend.h"
+#include "backend/etcd/endpoints.h"
+#include "base/log.h"
+#include "rpc.grpc.pb.h"
+
+namespace conch::backend {
+namespace {
+
+namespace pb = etcdserverpb;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The one translation point for gRPC errors.
+Status FromGrpc(const grpc::Status& s, const std::string& what) {
+  Code code = Code::kInternal;
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK:
+      return Status::Ok();
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::CANCELLED:
+      code = Code::kUnavailable;
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      code = Code::kDeadlineExceeded;
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      code = Code::kNotFound;
+      break;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      code = Code::kFailedPrecondition;
+      break;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      code = Code::kInvalidArgument;
+      break;
+    default:
+      break;
+  }
+  std::string msg = s.error_message();
+  std::transform(msg.begin(), msg.end(), msg.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return Status(code, what + ": etcd: " + msg);
+}
+
+std::string PrefixEnd(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    auto last = static_cast<unsigned char>(end.back());
+    if (last < 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
+std::chrono::system_clock::time_point SystemDeadline(MonoTime deadline) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             deadline - MonoNow());
+}
+
+void PrepareUnary(grpc::ClientContext* ctx, MonoTime deadline) {
+  ctx->set_deadline(SystemDeadline(deadline));
+  ctx->set_wait_for_ready(true);
+}
+
+KeyValue FromPb(const mvccpb::KeyValue& kv) {
+  KeyValue out;
+  out.key = kv.key();
+  out.value = kv.value();
+  out.create_revision = kv.create_revision();
+  out.mod_revision = kv.mod_revision();
+  out.lease = kv.lease();
+  return out;
+}
+
+std::optional<KeyValue> FirstOf(const pb::RangeResponse& r) {
+  if (r.kvs_size() == 0) return std::nullopt;
+  return FromPb(r.kvs(0));
+}
+
+void FillRange(pb::RangeRequest* r, const std::string& prefix, int64_t limit,
+               pb::RangeRequest::SortOrder order) {
+  r->set_key(prefix);
+  r->set_range_end(PrefixEnd(prefix));
+  r->set_limit(limit);
+  r->set_sort_target(pb::RangeRequest::CREATE);
+  r->set_sort_order(order);
+}
+
+// Sleeps until `until` unless `stop` is set first. Returns false if stopped.
+bool SleepUnlessStopped(std::mutex& mu, std::condition_variable& cv,
+                        const bool& stop, MonoTime until) {
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait_until(lock, until, [&] { return stop; });
+  return !stop;
+}
+
+// ---------------------------------------------------------------------------
+// KeepAlive: one writer thread sends renewals; one reader thread matches
+// answers to requests. The stream answers requests in order, so each answer
+// acknowledges the oldest unanswered request; its send time is what the
+// fail-closed deadline counts from (primitives/hold_deadline.h).
+class EtcdKeepAlive final : public KeepAlive {
+ public:
+  EtcdKeepAlive(std::shared_ptr<grpc::Channel> channel, Lease lease,
+                EventSink* sink, uint64_t tag)
+      : stub_(pb::Lease::NewStub(channel)),
+        lease_(lease),
+        sink_(sink),
+        tag_(tag),
+        interval_(std::max<Duration>(lease.ttl / 3, milliseconds(100))),
+        retry_after_(std::min<Duration>(interval_ / 2, milliseconds(1000))),
+        writer_([this] { Run(); }) {}
+
+  ~EtcdKeepAlive() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (ctx_) ctx_->TryCancel();
+    }
+    cv_.notify_all();
+    writer_.join();
+  }
+
+ private:
+  void Run() {
+    Duration reconnect_delay = milliseconds(50);
+    while (!Stopped()) {
+      bool healthy = RunStream();
+      if (healthy) reconnect_delay = milliseconds(50);
+      if (!SleepUnlessStopped(mu_, cv_, stop_, MonoNow() + reconnect_delay)) {
+        break;
+      }
+      reconnect_delay = std::min<Duration>(reconnect_delay * 2, seconds(1));
+    }
+  }
+
+  bool Stopped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_;
+  }
+
+  // Runs one stream until it breaks or we stop. Returns true if it carried
+  // at least one acknowledgement.
+  bool RunStream() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("hasleader", "true");
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return false;
+      ctx_ = ctx.get();
+      broken_ = false;
+      outstanding_.clear();
+      next_send_ = MonoNow();
+      acked_ = false;
+    }
+    auto stream = stub_->LeaseKeepAlive(ctx.get());
+    std::thread reader([&] { ReadAnswers(stream.get()); });
+    WriteRequests(stream.get());
+    ctx->TryCancel();
+    reader.join();
+    grpc::Status status = stream->Finish();
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx_ = nullptr;
+    if (!stop_ && !lost_) {
+      LogDebug("keepalive stream ended: " + status.error_message());
+    }
+    return acked_;
+  }
+
+  void WriteRequests(
+      grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
+                               pb::LeaseKeepAliveResponse>* stream) {
+    pb::LeaseKeepAliveRequest req;
+    req.set_id(lease_.id);
+    int misses = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_until(lock, next_send_,
+                       [&] { return stop_ || broken_ || lost_; });
+        if (stop_ || broken_ || lost_) return;
+        if (MonoNow() < next_send_) continue;  // an answer moved next_send_
+        // Unanswered for retry_after_: ask again at once; after three misses
+        // this stream is presumed dead and a new one is opened.
+        if (!outstanding_.empty() && ++misses > 3) return;
+        if (outstanding_.empty()) misses = 0;
+        MonoTime now = MonoNow();
+        outstanding_.push_back(now);
+        next_send_ = now + retry_after_;
+      }
+      if (!stream->Write(req)) return;
+    }
+  }
+
+  void ReadAnswers(
+      grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
+                               pb::LeaseKeepAliveResponse>* stream) {
+    pb::LeaseKeepAliveResponse resp;
+    while (stream->Read(&resp)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (resp.ttl() <= 0) {
+        lost_ = true;
+        Event e;
+        e.kind = Event::Kind::kSessionLost;
+        e.tag = tag_;
+        char hex[32];
+        snprintf(hex, sizeof(hex), "%llx",
+                 static_cast<unsigned long long>(lease_.id));
+        e.status = Error(Code::kSessionLost, std::string("lease ") + hex +
+                                                 " expired or was revoked");
+        sink_->Push(std::move(e));
+        break;
+      }
+      MonoTime sent = MonoNow();
+      if (!outstanding_.empty()) {
+        sent = outstanding_.front();
+        outstanding_.pop_front();
+      }
+      acked_ = true;
+      next_send_ = outstanding_.empty() ? sent + interval_ : next_send_;
+      Event e;
+      e.kind = Event::Kind::kKeepAliveAck;
+      e.tag = tag_;
+      e.sent = sent;
+      e.ttl = seconds(resp.ttl());
+      sink_->Push(std::move(e));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      broken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  std::unique_ptr<pb::Lease::Stub> stub_;
+  const Lease lease_;
+  EventSink* const sink_;
+  const uint64_t tag_;
+  const Duration interval_;
+  const Duration retry_after_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;                   // guarded by mu_
+  bool broken_ = false;                 // guarded by mu_
+  bool lost_ = false;                   // guarded by mu_
+  bool acked_ = false;                  // guarded by mu_
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
+  std::deque<MonoTime> outstanding_;    // guarded by mu_
+  MonoTime next_send_{};                // guarded by mu_
+
+  std::thread writer_;  // last: starts after every field is ready
+};
+
+// ---------------------------------------------------------------------------
+// Watch: one stream carrying one watcher per spec (watch_id = index + 1).
+// After a broken stream it resumes each watcher from the revision after the
+// last one it reported, so no change is skipped or reported twice.
+class EtcdWatch final : public Watch {
+ public:
+  EtcdWatch(std::shared_ptr<grpc::Channel> channel,
+            std::vector<WatchSpec> specs, EventSink* sink, uint64_t tag)
+      : stub_(pb::Watch::NewStub(channel)),
+        specs_(std::move(specs)),
+        sink_(sink),
+        tag_(tag),
+        thread_([this] { Run(); }) {}
+
+  ~EtcdWatch() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (ctx_) ctx_->TryCancel();
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    Duration delay = milliseconds(50);
+    for (;;) {
+      auto ctx = std::make_unique<grpc::ClientContext>();
+      ctx->AddMetadata("hasleader", "true");
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) return;
+        ctx_ = ctx.get();
+      }
+      auto stream = stub_->Watch(ctx.get());
+      bool done = RunStream(stream.get());
+      ctx->TryCancel();
+      grpc::Status status = stream->Finish();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ctx_ = nullptr;
+        if (stop_ || done) return;
+      }
+      LogDebug("watch stream ended: " + status.error_message());
+      if (!SleepUnlessStopped(mu_, cv_, stop_, MonoNow() + delay)) return;
+      delay = std::min<Duration>(delay * 2, seconds(1));
+    }
+  }
+
+  // Returns true when the watch is finished for good (failed was reported).
+  bool RunStream(
+      grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>* stream) {
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      pb::WatchRequest req;
+      pb::WatchCreateRequest* create = req.mutable_create_request();
+      create->set_key(specs_[i].key);
+      if (specs_[i].prefix) create->set_range_end(PrefixEnd(specs_[i].key));
+      create->set_start_revision(specs_[i].start_revision);
+      create->set_watch_id(static_cast<int64_t>(i) + 1);
+      if (!stream->Write(req)) return false;
+    }
+    pb::WatchResponse resp;
+    while (stream->Read(&resp)) {
+      if (resp.canceled()) {
+        Event e;
+        e.kind = Event::Kind::kWatchFailed;
+        e.tag = tag_;
+        std::string why = resp.compact_revision() > 0
+                              ? "history compacted at revision " +
+                                    std::to_string(resp.compact_revision())
+                              : resp.cancel_reason();
+        e.status = Error(Code::kFailedPrecondition, "watch: etcd: " + why);
+        sink_->Push(std::move(e));
+        return true;
+      }
+      if (resp.events_size() == 0) continue;
+      size_t index = static_cast<size_t>(resp.watch_id() - 1);
+      if (index >= specs_.size()) continue;
+      Event e;
+      e.kind = Event::Kind::kWatch;
+      e.tag = tag_;
+      e.spec = index;
+      e.revision = resp.header().revision();
+      for (const mvccpb::Event& ev : resp.events()) {
+        Event::Change c;
+        c.deleted = ev.type() == mvccpb::Event::DELETE;
+        c.kv = FromPb(ev.kv());
+        e.changes.push_back(std::move(c));
+        specs_[index].start_revision = ev.kv().mod_revision() + 1;
+      }
+      sink_->Push(std::move(e));
+    }
+    return false;
+  }
+
+  std::unique_ptr<pb::Watch::Stub> stub_;
+  std::vector<WatchSpec> specs_;  // start_revision advances; watch thread only
+  EventSink* const sink_;
+  const uint64_t tag_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;                   // guarded by mu_
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
+
+  std::thread thread_;  // last: starts after every field is ready
+};
+
+// ---------------------------------------------------------------------------
+class EtcdBackend final : public Backend {
+ public:
+  explicit EtcdBackend(std::shared_ptr<grpc::Channel> channel)
+      : channel_(std::move(channel)),
+        kv_(pb::KV::NewStub(channel_)),
+        lease_(pb::Lease::NewStub(channel_)) {}
+
+  Result<Lease> GrantLease(Duration ttl, MonoTime deadline) override {
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::LeaseGrantRequest req;
+    req.set_ttl(std::chrono::duration_cast<seconds>(ttl).count());
+    pb::LeaseGrantResponse resp;
+    grpc::Status s = lease_->LeaseGrant(&ctx, req, &resp);
+    if (!s.ok()) return FromGrpc(s, "grant lease");
+    if (!resp.error().empty()) {
+      return Error(Code::kInternal, "grant lease: etcd: " + resp.error());
+    }
+    return Lease{resp.id(), seconds(resp.ttl())};
+  }
+
+  Status RevokeLease(int64_t lease_id, MonoTime deadline) override {
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::LeaseRevokeRequest req;
+    req.set_id(lease_id);
+    pb::LeaseRevokeResponse resp;
+    return FromGrpc(lease_->LeaseRevoke(&ctx, req, &resp), "revoke lease");
+  }
+
+  std::unique_ptr<KeepAlive> StartKeepAlive(const Lease& lease, EventSink* sink,
+                                            uint64_t tag) override {
+    return std::make_unique<EtcdKeepAlive>(channel_, lease, sink, tag);
+  }
+
+  Result<Contender> CreateContender(const std::string& prefix,
+                                    const std::string& key,
+                                    const std::string& value, int64_t lease_id,
+                                    MonoTime deadline) override {
+    pb::TxnRequest txn;
+    pb::Compare* cmp = txn.add_compare();
+    cmp->set_key(key);
+    cmp->set_target(pb::Compare::CREATE);
+    cmp->set_result(pb::Compare::EQUAL);
+    cmp->set_create_revision(0);
+    pb::PutRequest* put = txn.add_success()->mutable_request_put();
+    put->set_key(key);
+    put->set_value(value);
+    put->set_lease(lease_id);
+    FillRange(txn.add_success()->mutable_request_range(), prefix, 1,
+              pb::RangeRequest::ASCEND);
+    pb::RangeRequest* self = txn.add_failure()->mutable_request_range();
+    self->set_key(key);
+    FillRange(txn.add_failure()->mutable_request_range(), prefix, 1,
+              pb::RangeRequest::ASCEND);
+
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::TxnResponse resp;
+    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
+    if (!s.ok()) return FromGrpc(s, "create " + key);
+    if (resp.responses_size() != 2) {
+      return Error(Code::kInternal, "create " + key + ": short txn answer");
+    }
+    Contender out;
+    out.created = resp.succeeded();
+    out.revision = resp.header().revision();
+    out.first = FirstOf(resp.responses(1).response_range());
+    if (out.created) {
+      out.self.key = key;
+      out.self.value = value;
+      out.self.create_revision = out.revision;
+      out.self.mod_revision = out.revision;
+      out.self.lease = lease_id;
+    } else {
+      std::optional<KeyValue> existing =
+          FirstOf(resp.responses(0).response_range());
+      if (!existing) {
+        return Error(Code::kInternal, "create " + key + ": vanished in txn");
+      }
+      if (existing->lease != lease_id) {
+        return Error(Code::kAlreadyExists,
+                     "create " + key + ": key exists under another lease");
+      }
+      out.self = *existing;
+    }
+    return out;
+  }
+
+  Result<Predecessor> FindPredecessor(const std::string& prefix, int64_t below,
+                                      MonoTime deadline) override {
+    // A read-only txn: both ranges see one revision.
+    pb::TxnRequest txn;
+    pb::RangeRequest* prev = txn.add_success()->mutable_request_range();
+    FillRange(prev, prefix, 1, pb::RangeRequest::DESCEND);
+    prev->set_max_create_revision(below - 1);
+    FillRange(txn.add_success()->mutable_request_range(), prefix, 1,
+              pb::RangeRequest::ASCEND);
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::TxnResponse resp;
+    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
+    if (!s.ok()) return FromGrpc(s, "read queue " + prefix);
+    if (resp.responses_size() != 2) {
+      return Error(Code::kInternal, "read queue " + prefix + ": short answer");
+    }
+    Predecessor out;
+    out.previous = FirstOf(resp.responses(0).response_range());
+    out.first = FirstOf(resp.responses(1).response_range());
+    out.revision = resp.header().revision();
+    return out;
+  }
+
+  Result<std::pair<std::vector<KeyValue>, int64_t>> List(
+      const std::string& prefix, int64_t limit, MonoTime deadline) override {
+    pb::RangeRequest req;
+    FillRange(&req, prefix, limit, pb::RangeRequest::ASCEND);
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::RangeResponse resp;
+    grpc::Status s = kv_->Range(&ctx, req, &resp);
+    if (!s.ok()) return FromGrpc(s, "list " + prefix);
+    std::vector<KeyValue> kvs;
+    kvs.reserve(resp.kvs_size());
+    for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
+    return std::make_pair(std::move(kvs), resp.header().revision());
+  }
+
+  Result<bool> DeleteIfOwned(const std::string& key, int64_t create_revision,
+                             MonoTime deadline) override {
+    pb::TxnRequest txn;
+    pb::Compare* cmp = txn.add_compare();
+    cmp->set_key(key);
+    cmp->set_target(pb::Compare::CREATE);
+    cmp->set_result(pb::Compare::EQUAL);
+    cmp->set_create_revision(create_revision);
+    txn.add_success()->mutable_request_delete_range()->set_key(key);
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::TxnResponse resp;
+    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
+    if (!s.ok()) return FromGrpc(s, "delete " + key);
+    return resp.succeeded();
+  }
+
+  std::unique_ptr<Watch> StartWatch(std::vector<WatchSpec> specs,
+                                    EventSink* sink, uint64_t tag) override {
+    return std::make_unique<EtcdWatch>(channel_, std::move(specs), sink, tag);
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::KV::Stub> kv_;
+  std::unique_ptr<pb::Lease::Stub> lease_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> OpenEtcd(const BackendOptions& options) {
+  Result<std::string> target = ResolveTarget(options.endpoints);
+  if (!target.ok()) return target.status();
+  grpc::ChannelArguments args;
+  // Reconnect fast: a member that died is replaced within ~100 ms.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // The store is addressed directly; an http_proxy in the environment
+  // must not capture it.
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetLoadBalancingPolicyName("pick_first");
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      *target, grpc::InsecureChannelCredentials(), args);
+  return std::unique_ptr<Backend>(std::make_unique<EtcdBackend>(channel));
+}
+
+}  // namespace conch::backend

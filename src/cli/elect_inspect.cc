@@ -1,0 +1,185 @@
+// The read-only modes of `conch elect`: --who, --watch and --assert. They
+// create no session and write nothing.
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "base/log.h"
+#include "base/signals.h"
+#include "cli/elect.h"
+#include "cli/exit_codes.h"
+#include "primitives/holder.h"
+#include "primitives/keys.h"
+
+namespace conch::cli {
+
+namespace {
+
+using backend::KeyValue;
+
+struct Leader {
+  KeyValue kv;
+  std::optional<primitives::Holder> holder;  // nullopt: not holder JSON
+};
+
+// Reads the leader (lowest create revision) of the office.
+Result<std::optional<Leader>> ReadLeader(const ElectFlags& f,
+                                         backend::Backend& backend,
+                                         int64_t* revision = nullptr) {
+  auto listing = backend.List(primitives::ElectPrefix(f.office), 1,
+                              MonoNow() + f.global.dial_timeout);
+  if (!listing.ok()) return listing.status();
+  if (revision != nullptr) *revision = listing->second;
+  if (listing->first.empty()) return std::optional<Leader>();
+  Leader l;
+  l.kv = listing->first.front();
+  l.holder = primitives::DecodeHolder(l.kv.value);
+  return std::optional<Leader>(std::move(l));
+}
+
+std::string LeaderText(const std::string& office, const Leader& l) {
+  std::string host = l.holder ? l.holder->host : "unknown-host";
+  long long pid = l.holder ? l.holder->pid : 0;
+  std::string since =
+      l.holder && !l.holder->started.empty() ? l.holder->started : "unknown";
+  return office + " " + host + " pid=" + std::to_string(pid) +
+         " since=" + since + " rev=" + std::to_string(l.kv.create_revision);
+}
+
+std::string LeaderJson(const std::string& office, const Leader& l) {
+  nlohmann::ordered_json j;
+  j["office"] = office;
+  j["host"] = l.holder ? l.holder->host : "unknown-host";
+  j["pid"] = l.holder ? l.holder->pid : 0;
+  j["started"] = l.holder ? l.holder->started : "unknown";
+  if (l.holder && !l.holder->cmd.empty()) j["cmd"] = l.holder->cmd;
+  j["rev"] = l.kv.create_revision;
+  j["lease"] = primitives::LeaseHex(l.kv.lease);
+  j["key"] = l.kv.key;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string VacantLine(const ElectFlags& f) {
+  if (!f.json) return f.office + " -";
+  nlohmann::ordered_json j;
+  j["office"] = f.office;
+  j["leader"] = nullptr;
+  return j.dump();
+}
+
+void PrintLine(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int ElectWho(const ElectFlags& f, backend::Backend& backend) {
+  auto leader = ReadLeader(f, backend);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+  if (!*leader) return kExitNegative;
+  PrintLine(f.json ? LeaderJson(f.office, **leader)
+                   : LeaderText(f.office, **leader));
+  return kExitOk;
+}
+
+int ElectAssert(const ElectFlags& f, backend::Backend& backend) {
+  auto leader = ReadLeader(f, backend);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+  bool held = false;
+  int64_t rev = 0;
+  std::string host;
+  if (*leader) {
+    const Leader& l = **leader;
+    rev = l.kv.create_revision;
+    host = l.holder ? l.holder->host : "unknown";
+    held = l.holder && host == primitives::LocalHostname();
+    if (f.min_rev > 0 && rev < f.min_rev) held = false;
+    // Inside a conch-run command, the hostname is not enough: the leader
+    // must be this very session, so an older term on the same host fails.
+    const char* lease = std::getenv("CONCH_LEASE");
+    const char* name = std::getenv("CONCH_NAME");
+    if (held && lease != nullptr && *lease != '\0' && name != nullptr &&
+        f.office == name) {
+      held = primitives::LeaseHex(l.kv.lease) == lease;
+    }
+  }
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["held"] = held;
+    j["rev"] = rev;
+    j["host"] = host;
+    PrintLine(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return held ? kExitOk : kExitNegative;
+}
+
+int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
+  Result<SignalFd> signals = SignalFd::Open();
+  if (!signals.ok()) {
+    LogError(signals.status().ToString());
+    return kExitUnavailable;
+  }
+  int64_t revision = 0;
+  auto leader = ReadLeader(f, backend, &revision);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+
+  // A change of leader is a change of key or create revision; a new value
+  // under the same key is not.
+  auto identity = [](const std::optional<Leader>& l) {
+    return l ? std::make_pair(l->kv.key, l->kv.create_revision)
+             : std::make_pair(std::string(), int64_t{0});
+  };
+  auto print = [&f](const std::optional<Leader>& l) {
+    if (!l) {
+      PrintLine(VacantLine(f));
+    } else {
+      PrintLine(f.json ? LeaderJson(f.office, *l) : LeaderText(f.office, *l));
+    }
+  };
+  print(*leader);
+  auto shown = identity(*leader);
+
+  backend::EventSink sink;
+  std::unique_ptr<backend::Watch> watch = backend.StartWatch(
+      {{primitives::ElectPrefix(f.office), true, revision + 1}}, &sink, 1);
+  for (;;) {
+    std::array<int, 2> fds = {signals->fd(), sink.fd()};
+    Result<int> ready = WaitReadable(fds, std::nullopt);
+    if (!ready.ok()) {
+      LogError(ready.status().ToString());
+      return kExitUnavailable;
+    }
+    if (*ready == 0) {
+      std::optional<int> sig = signals->Read();
+      if (sig && (*sig == SIGINT || *sig == SIGTERM || *sig == SIGHUP ||
+                  *sig == SIGQUIT)) {
+        return kExitOk;
+      }
+      continue;
+    }
+    bool changed = false;
+    for (const backend::Event& e : sink.Drain()) {
+      if (e.kind == backend::Event::Kind::kWatchFailed) {
+        LogError(e.status.ToString());
+        return kExitUnavailable;
+      }
+      if (e.kind == backend::Event::Kind::kWatch) changed = true;
+    }
+    if (!changed) continue;
+    auto now = ReadLeader(f, backend);
+    if (!now.ok()) {
+      LogError(now.status().ToString());
+      return kExitUnavailable;
+    }
+    if (identity(*now) != shown) {
+      print(*now);
+      shown = identity(*now);
+    }
+  }
+}
+
+}  // namespace conch::cli

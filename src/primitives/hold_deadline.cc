@@ -1,0 +1,46 @@
+#include "primitives/hold_deadline.h"
+
+#include "base/duration.h"
+
+namespace conch::primitives {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+Duration SafetyMargin(Duration ttl) {
+  return std::clamp<Duration>(ttl / 20, milliseconds(100), seconds(1));
+}
+
+Duration RenewInterval(Duration ttl) { return ttl / 3; }
+
+Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
+  if (ttl < seconds(1)) {
+    return Error(
+        Code::kInvalidArgument,
+        "--ttl " + FormatDuration(ttl) +
+            " is too short: etcd leases are whole seconds, at least 1s");
+  }
+  if (ttl % seconds(1) != Duration::zero()) {
+    return Error(Code::kInvalidArgument,
+                 "--ttl " + FormatDuration(ttl) +
+                     " is not a whole number of seconds, as etcd leases are");
+  }
+  if (kill_after < Duration::zero()) {
+    return Error(Code::kInvalidArgument,
+                 "--kill-after " + FormatDuration(kill_after) + " is negative");
+  }
+  Duration margin = SafetyMargin(ttl);
+  Duration budget = ttl - RenewInterval(ttl);
+  if (kill_after + margin >= budget) {
+    return Error(
+        Code::kInvalidArgument,
+        "--kill-after " + FormatDuration(kill_after) + " with --ttl " +
+            FormatDuration(ttl) + " cannot fail closed: kill-after plus the " +
+            FormatDuration(margin) + " safety margin must stay below " +
+            FormatDuration(budget) +
+            " (two thirds of the ttl); raise --ttl or lower --kill-after");
+  }
+  return Status::Ok();
+}
+
+}  // namespace conch::primitives

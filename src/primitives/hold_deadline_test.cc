@@ -1,0 +1,79 @@
+#include "primitives/hold_deadline.h"
+
+#include <gtest/gtest.h>
+
+namespace conch::primitives {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(HoldDeadlineTest, MarginScalesWithTtlWithinBounds) {
+  EXPECT_EQ(SafetyMargin(seconds(1)), milliseconds(100));
+  EXPECT_EQ(SafetyMargin(seconds(3)), milliseconds(150));
+  EXPECT_EQ(SafetyMargin(seconds(10)), milliseconds(500));
+  EXPECT_EQ(SafetyMargin(seconds(60)), seconds(1));
+}
+
+TEST(HoldDeadlineTest, DeadlinesCountFromTheSendTimeOfTheRenewal) {
+  FakeClock clock;
+  HoldDeadline d(seconds(1), milliseconds(150));
+  MonoTime sent = clock.Now();
+  d.Renewed(sent, seconds(3));
+  EXPECT_EQ(d.valid_until(), sent + seconds(3));
+  EXPECT_EQ(d.term_at(), sent + milliseconds(1850));
+  EXPECT_EQ(d.kill_at(), sent + milliseconds(2850));
+  EXPECT_TRUE(d.Usable(sent));
+  EXPECT_FALSE(d.Usable(sent + milliseconds(1850)));
+}
+
+TEST(HoldDeadlineTest, OlderRenewalsNeverMoveTheDeadlineBack) {
+  FakeClock clock;
+  HoldDeadline d(seconds(1), milliseconds(100));
+  MonoTime t0 = clock.Now();
+  d.Renewed(t0 + seconds(2), seconds(3));
+  d.Renewed(t0, seconds(3));  // a late answer to an older request
+  EXPECT_EQ(d.valid_until(), t0 + seconds(5));
+}
+
+TEST(HoldDeadlineTest, VoidPutsEveryDeadlineInThePast) {
+  FakeClock clock;
+  HoldDeadline d(seconds(5), milliseconds(500));
+  d.Renewed(clock.Now(), seconds(10));
+  d.Void();
+  EXPECT_LT(d.kill_at(), clock.Now());
+  EXPECT_LT(d.term_at(), clock.Now());
+  EXPECT_FALSE(d.Usable(clock.Now()));
+}
+
+TEST(HoldDeadlineTest, ValidationAcceptsWorkableSettings) {
+  EXPECT_TRUE(ValidateHoldTiming(seconds(10), seconds(5)).ok());  // defaults
+  EXPECT_TRUE(ValidateHoldTiming(seconds(3), seconds(1)).ok());
+  EXPECT_TRUE(ValidateHoldTiming(seconds(2), Duration::zero()).ok());
+  EXPECT_TRUE(ValidateHoldTiming(seconds(60), seconds(30)).ok());
+}
+
+TEST(HoldDeadlineTest, ValidationRefusesImpossibleSettings) {
+  struct Case {
+    Duration ttl, kill_after;
+    const char* says;
+  } cases[] = {
+      {milliseconds(500), seconds(0), "too short"},
+      {Duration::zero(), seconds(0), "too short"},
+      {milliseconds(2500), seconds(0), "whole number"},
+      {seconds(10), seconds(10), "cannot fail closed"},
+      {seconds(10), seconds(7), "cannot fail closed"},
+      {seconds(3), seconds(2), "cannot fail closed"},
+      {seconds(1), milliseconds(600), "cannot fail closed"},
+      {seconds(10), seconds(-1), "negative"},
+  };
+  for (const Case& c : cases) {
+    Status s = ValidateHoldTiming(c.ttl, c.kill_after);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+    EXPECT_NE(s.message().find(c.says), std::string::npos) << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace conch::primitives

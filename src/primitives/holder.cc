@@ -1,0 +1,57 @@
+#include "primitives/holder.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace conch::primitives {
+
+std::string EncodeHolder(const Holder& holder) {
+  nlohmann::ordered_json j;
+  j["host"] = holder.host;
+  j["pid"] = holder.pid;
+  j["started"] = holder.started;
+  if (!holder.cmd.empty()) j["cmd"] = holder.cmd;
+  // Invalid UTF-8 in argv is replaced rather than failing the campaign.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<Holder> DecodeHolder(const std::string& value) {
+  nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  Holder h;
+  if (auto it = j.find("host"); it != j.end() && it->is_string()) {
+    h.host = it->get<std::string>();
+  }
+  if (auto it = j.find("pid"); it != j.end() && it->is_number_integer()) {
+    h.pid = it->get<long long>();
+  }
+  if (auto it = j.find("started"); it != j.end() && it->is_string()) {
+    h.started = it->get<std::string>();
+  }
+  if (auto it = j.find("cmd"); it != j.end() && it->is_string()) {
+    h.cmd = it->get<std::string>();
+  }
+  return h;
+}
+
+std::string JoinCommand(const std::vector<std::string>& argv) {
+  std::string out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += argv[i];
+    if (out.size() >= kMaxCmdBytes) break;
+  }
+  if (out.size() > kMaxCmdBytes) out.resize(kMaxCmdBytes);
+  return out;
+}
+
+std::string LocalHostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0 || buf[0] == '\0') {
+    return "unknown-host";
+  }
+  return buf;
+}
+
+}  // namespace conch::primitives

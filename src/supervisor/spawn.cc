@@ -1,0 +1,209 @@
+#include "supervisor/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace conch::supervisor {
+
+namespace {
+
+// Everything the new process needs, prepared before clone() so that the
+// child only makes async-signal-safe system calls.
+struct ExecPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  pid_t parent;
+  int devnull;  // -1: keep stdin
+  int error;    // written by the child (shared memory) if exec fails
+};
+
+int ChildMain(void* arg) {
+  auto* plan = static_cast<ExecPlan*>(arg);
+  // Own process group: signals reach the command's whole tree.
+  setpgid(0, 0);
+  // Die with the thread that spawned us; the check closes the race where the
+  // parent died before prctl ran.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != plan->parent) _exit(127);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (plan->devnull >= 0) dup2(plan->devnull, STDIN_FILENO);
+  execve(plan->path, plan->argv, plan->envp);
+  plan->error = errno;
+  _exit(127);
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  out.reserve(v.size() + 1);
+  for (const std::string& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> FindExecutable(const std::string& file,
+                                   const std::string& path) {
+  if (file.empty()) return Error(Code::kNotFound, "empty command name");
+  if (file.find('/') != std::string::npos) return file;
+  size_t start = 0;
+  bool saw_denied = false;
+  for (;;) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(
+        start, end == std::string::npos ? std::string::npos : end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + file;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+      saw_denied = true;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (saw_denied) {
+    return Error(Code::kInvalidArgument,
+                 "command \"" + file + "\" is not executable");
+  }
+  return Error(Code::kNotFound, "command \"" + file + "\" not found in PATH");
+}
+
+Result<Child> Child::Spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) {
+    return Error(Code::kInvalidArgument, "spawn: empty command");
+  }
+  std::string path_var = "/usr/local/bin:/usr/bin:/bin";
+  for (const std::string& e : options.env) {
+    if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+  }
+  Result<std::string> path = FindExecutable(options.argv[0], path_var);
+  if (!path.ok()) return path.status();
+
+  std::vector<char*> argv = CStrings(options.argv);
+  std::vector<char*> envp = CStrings(options.env);
+  UniqueFd devnull;
+  if (options.stdin_null) {
+    devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!devnull.valid()) return FromErrno("open /dev/null", errno);
+  }
+  ExecPlan plan{path->c_str(), argv.data(),   envp.data(),
+                ::getpid(),    devnull.get(), 0};
+
+  // CLONE_VM|CLONE_VFORK: no copy of conch's memory and no fork handlers of
+  // gRPC's; we resume once the child has exec'd or failed. CLONE_PIDFD gives
+  // a pollable handle that cannot refer to a recycled pid.
+  constexpr size_t kStackSize = 64 * 1024;
+  std::vector<char> stack(kStackSize);
+  int pidfd = -1;
+  pid_t pid =
+      ::clone(ChildMain, stack.data() + stack.size(),
+              CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
+  if (pid < 0) return FromErrno("spawn \"" + options.argv[0] + "\"", errno);
+  Child child(pid, UniqueFd(pidfd));
+  child.reaped_ = false;
+  // The group exists before clone returns (the child set it up), but set it
+  // from here too so a signal sent right now cannot miss it.
+  ::setpgid(pid, pid);
+  if (plan.error != 0) {
+    child.KillAndReap();
+    Status s = FromErrno("exec \"" + options.argv[0] + "\"", plan.error);
+    if (plan.error == ENOENT) return Error(Code::kNotFound, s.message());
+    return Error(Code::kInvalidArgument, s.message());
+  }
+  return child;
+}
+
+Child::Child(Child&& other) noexcept
+    : pid_(other.pid_),
+      pidfd_(std::move(other.pidfd_)),
+      reaped_(std::exchange(other.reaped_, true)) {}
+
+Child& Child::operator=(Child&& other) noexcept {
+  if (this != &other) {
+    if (!reaped_) KillAndReap();
+    pid_ = other.pid_;
+    pidfd_ = std::move(other.pidfd_);
+    reaped_ = std::exchange(other.reaped_, true);
+  }
+  return *this;
+}
+
+Child::~Child() {
+  if (!reaped_) KillAndReap();
+}
+
+void Child::SignalGroup(int sig) {
+  if (reaped_) return;
+  // Until reaped, the leader (zombie or not) pins the group id, so this
+  // cannot reach an unrelated group.
+  ::kill(-pid_, sig);
+}
+
+std::optional<int> Child::TryReap() {
+  if (reaped_) return std::nullopt;
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  // WNOWAIT: look without reaping, so the zombie keeps pinning the group.
+  if (::waitid(P_PIDFD, pidfd_.get(), &info, WEXITED | WNOHANG | WNOWAIT) !=
+          0 ||
+      info.si_pid == 0) {
+    return std::nullopt;
+  }
+  // Background members left behind by the command die with it.
+  ::kill(-pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  return status;
+}
+
+int Child::KillAndReap() {
+  if (reaped_) return 0;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  return status;
+}
+
+int ExitCodeFromWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+std::string DescribeWaitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return "exited with " + std::to_string(WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    const char* name = sigabbrev_np(WTERMSIG(wait_status));
+    return std::string("killed by SIG") + (name ? name : "?");
+  }
+  return "stopped";
+}
+
+}  // namespace conch::supervisor

@@ -1,0 +1,78 @@
+// Child: the one owner of a process group that conch started.
+//
+// Every child is the leader of a new process group, gets SIGKILL if the
+// thread that spawned it dies (PR_SET_PDEATHSIG), starts with an empty
+// signal mask and default dispositions, and inherits only conch's standard
+// streams (every fd conch opens is close-on-exec). Destroying a Child that
+// has not been reaped SIGKILLs its whole group and reaps it, so no path
+// out of conch leaves a child running unguarded.
+//
+// Thread contract: owner thread only, and it must be the thread that will
+// outlive the child (PR_SET_PDEATHSIG is tied to the spawning thread), which
+// is main's thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/unique_fd.h"
+
+namespace conch::supervisor {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH
+  std::vector<std::string> env;   // "NAME=value", the whole environment
+  bool stdin_null = false;        // hooks read /dev/null; children inherit
+};
+
+class Child {
+ public:
+  // Starts the process. kNotFound if argv[0] is not found in PATH (exit 127
+  // by shell convention), kInvalidArgument if it cannot be executed (126).
+  static Result<Child> Spawn(const SpawnOptions& options);
+
+  Child(Child&& other) noexcept;
+  Child& operator=(Child&& other) noexcept;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child();
+
+  pid_t pid() const { return pid_; }
+  // Readable once the process has exited (a pidfd).
+  int fd() const { return pidfd_.get(); }
+  bool reaped() const { return reaped_; }
+
+  // Sends `sig` to the whole process group (no-op once reaped).
+  void SignalGroup(int sig);
+
+  // If the process has exited: SIGKILLs what is left of its group while the
+  // zombie still pins the group id, reaps it, and returns its wait status.
+  // nullopt if it is still running.
+  std::optional<int> TryReap();
+
+  // SIGKILLs the group and reaps; returns the wait status.
+  int KillAndReap();
+
+ private:
+  Child(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  bool reaped_ = true;
+};
+
+// Maps a wait status to conch's exit code: the exit code, or 128+signal.
+int ExitCodeFromWaitStatus(int wait_status);
+
+// Describes a wait status for logs: "exited with 3", "killed by SIGTERM".
+std::string DescribeWaitStatus(int wait_status);
+
+// Finds `file` in `path` (colon-separated) the way execvp does. Names with
+// a '/' are used as they are.
+Result<std::string> FindExecutable(const std::string& file,
+                                   const std::string& path);
+
+}  // namespace conch::supervisor
