@@ -2,9 +2,12 @@
 // arguments to the command table. Nothing else happens here.
 #include <malloc.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "base/log.h"
 #include "base/signals.h"
 #include "cli/cli.h"
 
@@ -13,6 +16,16 @@ int main(int argc, char** argv) {
   // their own, which is most of a small wrapper's private memory.
   mallopt(M_ARENA_MAX, 1);
   conch::BlockSignals();
+  if (const char* debug = getenv("CONCH_DEBUG");
+      debug && *debug && *debug != '0') {
+    conch::SetLogLevel(conch::LogLevel::kDebug);
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
-  return conch::cli::RunCli(args);
+  int code = conch::cli::RunCli(args);
+  // Every child is reaped and every hold released by now. Skip static
+  // destructors: gRPC's shutdown joins its threads, which costs milliseconds
+  // of every run and protects nothing.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(code);
 }

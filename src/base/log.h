@@ -1,5 +1,6 @@
 // Logging to stderr, one line per event: "conch: <message>".
 // Info lines are dropped under --quiet; warnings and errors always print.
+// CONCH_DEBUG=1 adds debug lines, stamped with milliseconds since start.
 //
 // Thread contract: safe from any thread (each line is one write(2)).
 #pragma once

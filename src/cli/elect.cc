@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 
 #include "base/backoff.h"
 #include "base/duration.h"
@@ -102,7 +103,9 @@ int ParseElect(const std::vector<std::string>& args, ElectFlags* f) {
                  s.message().c_str());
     return kExitUsage;
   }
-  if (f->global.quiet) SetLogLevel(LogLevel::kWarn);
+  if (f->global.quiet && std::getenv("CONCH_DEBUG") == nullptr) {
+    SetLogLevel(LogLevel::kWarn);
+  }
   return -1;
 }
 
@@ -282,6 +285,7 @@ Round RunRound(backend::Backend& backend, SignalFd& signals,
                                                           : kExitCannotExec);
   }
   MonoTime started = MonoNow();
+  LogDebug("command started, pid " + std::to_string(child->pid()));
   ElectionHold hold(e);
   supervisor::RunOptions ro;
   ro.kill_after = f.kill_after;
@@ -306,6 +310,7 @@ Round RunRound(backend::Backend& backend, SignalFd& signals,
   }
   // 6. Release at once so the next candidate starts now, not after a TTL.
   if (Status r = e.Resign(); !r.ok()) LogWarn(r.ToString());
+  LogDebug("released");
   return round;
 }
 
@@ -338,8 +343,11 @@ int ReportStartError(const Status& status, const config::GlobalConfig& global) {
 int RunElect(const std::vector<std::string>& args) {
   ElectFlags f;
   if (int code = ParseElect(args, &f); code >= 0) return code;
-  std::unique_ptr<backend::Backend> backend = OpenBackendOrReport(f.global);
-  if (!backend) return kExitUsage;
+  std::unique_ptr<backend::Backend> owned = OpenBackendOrReport(f.global);
+  if (!owned) return kExitUsage;
+  // The connection lives until the process exits (main skips teardown):
+  // closing a gRPC channel joins its threads and only delays the exit.
+  backend::Backend* backend = owned.release();
   if (f.assert_held) return ElectAssert(f, *backend);
   if (f.who) return ElectWho(f, *backend);
   if (f.watch) return ElectWatch(f, *backend);

@@ -49,6 +49,7 @@ Status Election::Campaign() {
       backend_->GrantLease(options_.ttl, sent + options_.request_timeout);
   if (!lease.ok()) return lease.status();
   lease_ = *lease;
+  LogDebug("lease " + LeaseHex(lease_.id) + " granted");
   deadline_.Renewed(sent, lease_.ttl);
   keepalive_ = backend_->StartKeepAlive(lease_, &sink_, kKeepAliveTag);
 
@@ -62,6 +63,8 @@ Status Election::Campaign() {
   }
   self_ = c->self;
   state_ = State::kWaiting;
+  LogDebug("candidate key created at rev " +
+           std::to_string(self_.create_revision));
   if (c->first && c->first->key == self_.key) {
     WatchFrom(std::nullopt, c->revision + 1);
     BecomeLeader();
