@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Handover between wrappers, all with --ttl 10s so that nothing here can be
+# explained by a lease expiring: a clean exit hands the office to the queued
+# waiter within 1 s, and a queued waiter stopped by SIGTERM leaves no stale
+# key that would hold up the waiter behind it.
+source "$(dirname "$0")/common.sh"
+
+etcd_start
+export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+
+# Timestamps in ms, written by the children themselves.
+stamp() {
+  echo "echo \$((\$(date +%s%N) / 1000000)) > '$T/$1'"
+}
+
+step "a clean exit hands over to the queued waiter within 1 s"
+bg a "$CONCH" elect ho --ttl 10s -- sh -c "
+  echo \$\$ > '$T/a.pid'
+  while [ ! -e '$T/release_a' ]; do sleep 0.02; done
+  $(stamp a.end)"
+a=$BG_PID
+wait_for "[[ -s $T/a.pid ]]" 10 || fail "A's child did not start"
+bg b "$CONCH" elect ho --ttl 10s -- sh -c "$(stamp b.start); $(holder_sleep_cmd "$T/b.pid")"
+b=$BG_PID
+wait_for "[[ \$(key_count ho) == 2 ]]" 5 || fail "B did not queue"
+sleep 0.3
+[[ ! -e $T/b.start ]] || fail "B's child started while A held the office"
+touch "$T/release_a"
+wait_exit "$a" 5 || fail "A did not exit after its child finished"
+assert_eq 0 "$RC" "A's exit code"
+wait_for "[[ -s $T/b.start ]]" 5 || fail "B's child did not start after A's exit"
+gap=$(($(<"$T/b.start") - $(<"$T/a.end")))
+echo "   B's child started $gap ms after A's child ended"
+assert_lt "$gap" 1000 "ms from A's child ending to B's child starting"
+
+step "SIGTERM to a queued waiter: its key is gone at once"
+bg c "$CONCH" elect ho --ttl 10s -- touch "$T/c.ran"
+c=$BG_PID
+wait_for "[[ \$(key_count ho) == 2 ]]" 5 || fail "C did not queue"
+bg d "$CONCH" elect ho --ttl 10s -- sh -c "$(stamp d.start)"
+d=$BG_PID
+wait_for "[[ \$(key_count ho) == 3 ]]" 5 || fail "D did not queue"
+keys=$(office_keys ho)
+c_key=$(sed -n 2p <<<"$keys")
+kill -TERM "$c"
+wait_exit "$c" 2 || fail "C still running 2 s after SIGTERM"
+assert_eq 143 "$RC" "C's exit code"
+remaining=$(office_keys ho | paste -sd ' ')
+assert_eq "$(sed -n 1p <<<"$keys") $(sed -n 3p <<<"$keys")" "$remaining" \
+  "keys right after C exited (C's key $c_key must be gone)"
+
+step "the next waiter's child starts within 1 s of the holder leaving"
+kill -TERM "$b"
+start=$(now_ms)
+wait_exit "$b" 3 || fail "B still running 3 s after SIGTERM"
+assert_eq 143 "$RC" "B's exit code (its child 'sleep' got SIGTERM)"
+wait_for "[[ -s $T/d.start ]]" 5 || fail "D's child did not start after B left"
+gap=$(($(<"$T/d.start") - start))
+echo "   D's child started $gap ms after SIGTERM to B"
+assert_lt "$gap" 1000 "ms from SIGTERM to B until D's child started"
+wait_exit "$d" 5 || fail "D did not exit"
+assert_eq 0 "$RC" "D's exit code"
+[[ ! -e $T/c.ran ]] || fail "C ran its command after SIGTERM"
+assert_eq 0 "$(key_count ho)" "keys at the end"
+
+pass
