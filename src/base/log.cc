@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,8 +11,7 @@ namespace conch {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-const std::chrono::steady_clock::time_point g_start =
-    std::chrono::steady_clock::now();
+
 // Set once by main before any thread starts.
 std::string& Prefix() {
   static std::string prefix = "conch";
@@ -27,12 +27,15 @@ void Log(LogLevel level, const std::string& message) {
   if (static_cast<int>(level) < g_level.load()) return;
   std::string line = Prefix();
   if (g_level.load() == static_cast<int>(LogLevel::kDebug)) {
-    // Debug runs show milliseconds since start, to see where time goes.
-    char stamp[32];
-    std::snprintf(stamp, sizeof(stamp), " +%.3fms",
-                  std::chrono::duration<double, std::milli>(
-                      std::chrono::steady_clock::now() - g_start)
-                      .count());
+    // Debug lines carry the wall-clock time in microseconds, so that the
+    // logs of several conch processes can be lined up.
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    char stamp[48];
+    std::snprintf(stamp, sizeof(stamp), " %02d:%02d:%02d.%06ld", tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
     line += stamp;
   }
   if (level == LogLevel::kWarn) line += ": warning";

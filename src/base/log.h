@@ -1,6 +1,7 @@
 // Logging to stderr, one line per event: "conch: <message>".
 // Info lines are dropped under --quiet; warnings and errors always print.
-// CONCH_DEBUG=1 adds debug lines, stamped with milliseconds since start.
+// CONCH_DEBUG=1 adds debug lines, stamped with the wall-clock time in
+// microseconds.
 //
 // Thread contract: safe from any thread (each line is one write(2)).
 #pragma once

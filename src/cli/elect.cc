@@ -293,6 +293,7 @@ Round RunRound(backend::Backend& backend, SignalFd& signals,
   Round round;
   round.run_length = MonoNow() - started;
   round.exit_code = supervisor::ExitCodeFromWaitStatus(out.wait_status);
+  LogDebug("command reaped");
   if (out.end == RunOutcome::End::kHoldLost) {
     LogError("leadership of \"" + f.office + "\" lost: " + out.reason +
              "; command " + supervisor::DescribeWaitStatus(out.wait_status));

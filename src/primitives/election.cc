@@ -151,6 +151,7 @@ Status Election::Pump() {
   }
   if (requery_) predecessor_gone = true;
   if (state_ != State::kWaiting || !predecessor_gone) return Status::Ok();
+  LogDebug("predecessor gone");
   if (predecessor_is_first_ && !requery_) {
     // The leader itself left and nobody else was ahead of us: no key can
     // gain a lower create revision than ours, so the office is ours.
@@ -165,11 +166,14 @@ Status Election::Resign() {
     state_ = State::kResigned;
     return Status::Ok();
   }
-  watch_.reset();
-  keepalive_.reset();
   state_ = State::kResigned;
   deadline_.Void();
+  // Revoke first: the next candidate is waiting on it. The streams are
+  // stopped afterwards; what they report meanwhile is ignored.
   Status s = backend_->RevokeLease(lease_.id, RequestDeadline());
+  LogDebug("lease revoked");
+  watch_.reset();
+  keepalive_.reset();
   if (s.code() == Code::kNotFound) return Status::Ok();  // already gone
   return s.With("resign " + self_.key);
 }
