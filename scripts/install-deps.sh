@@ -11,7 +11,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev nlohmann-json3-dev
   etcd-server etcd-client
-  procps python3 hyperfine time
+  procps python3 hyperfine time jq iproute2
   # clang and its runtime for the libFuzzer fuzz targets
   clang libclang-rt-14-dev
 )
