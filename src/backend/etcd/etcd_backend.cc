@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/etcd/endpoints.h"
+#include "base/backoff.h"
 #include "base/log.h"
 #include "rpc.grpc.pb.h"
 
@@ -106,20 +107,72 @@ void FillRange(pb::RangeRequest* r, const std::string& prefix, int64_t limit,
   r->set_sort_order(order);
 }
 
-// Sleeps until `until` unless `stop` is set first. Returns false if stopped.
-bool SleepUnlessStopped(std::mutex& mu, std::condition_variable& cv,
-                        const bool& stop, MonoTime until) {
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait_until(lock, until, [&] { return stop; });
-  return !stop;
-}
+// ---------------------------------------------------------------------------
+// StreamLoop: runs one gRPC stream after another on a thread of its own until
+// stopped, pausing between attempts through RetryBackoff (50 ms doubling to
+// 1 s, reset after a stream that carried data). Subclasses implement
+// RunStream() and call Start() last in their constructor and Stop() first in
+// their destructor, so the thread never sees a half-built object.
+class StreamLoop {
+ protected:
+  enum class Ended {
+    kBroken,   // the stream failed before carrying anything useful
+    kHealthy,  // the stream carried data, then ended
+    kDone,     // nothing more to do: do not reconnect
+  };
+
+  virtual ~StreamLoop() = default;
+  // Runs one stream on `ctx` until it ends or Stop() cancels `ctx`.
+  virtual Ended RunStream(grpc::ClientContext* ctx) = 0;
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (ctx_) ctx_->TryCancel();
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+
+ private:
+  void Run() {
+    RetryBackoff backoff(RetryBackoffOptions{milliseconds(50), seconds(1)});
+    for (;;) {
+      auto ctx = std::make_unique<grpc::ClientContext>();
+      // Refuse members cut off from the cluster's leader.
+      ctx->AddMetadata("hasleader", "true");
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) return;
+        ctx_ = ctx.get();
+      }
+      Ended ended = RunStream(ctx.get());
+      std::unique_lock<std::mutex> lock(mu_);
+      ctx_ = nullptr;
+      if (stop_ || ended == Ended::kDone) return;
+      if (ended == Ended::kHealthy) backoff.Reset();
+      cv_.wait_for(lock, backoff.Next(), [&] { return stop_; });
+    }
+  }
+
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
+  std::thread thread_;
+};
 
 // ---------------------------------------------------------------------------
 // KeepAlive: one writer thread sends renewals; one reader thread matches
 // answers to requests. The stream answers requests in order, so each answer
 // acknowledges the oldest unanswered request; its send time is what the
 // fail-closed deadline counts from (primitives/hold_deadline.h).
-class EtcdKeepAlive final : public KeepAlive {
+class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
  public:
   EtcdKeepAlive(std::shared_ptr<grpc::Channel> channel, Lease lease,
                 EventSink* sink, uint64_t tag)
@@ -128,63 +181,32 @@ class EtcdKeepAlive final : public KeepAlive {
         sink_(sink),
         tag_(tag),
         interval_(std::max<Duration>(lease.ttl / 3, milliseconds(100))),
-        retry_after_(std::min<Duration>(interval_ / 2, milliseconds(1000))),
-        writer_([this] { Run(); }) {}
-
-  ~EtcdKeepAlive() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      if (ctx_) ctx_->TryCancel();
-    }
-    cv_.notify_all();
-    writer_.join();
+        retry_after_(std::min<Duration>(interval_ / 2, milliseconds(1000))) {
+    Start();
   }
+
+  ~EtcdKeepAlive() override { Stop(); }
 
  private:
-  void Run() {
-    Duration reconnect_delay = milliseconds(50);
-    while (!Stopped()) {
-      bool healthy = RunStream();
-      if (healthy) reconnect_delay = milliseconds(50);
-      if (!SleepUnlessStopped(mu_, cv_, stop_, MonoNow() + reconnect_delay)) {
-        break;
-      }
-      reconnect_delay = std::min<Duration>(reconnect_delay * 2, seconds(1));
-    }
-  }
-
-  bool Stopped() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stop_;
-  }
-
-  // Runs one stream until it breaks or we stop. Returns true if it carried
-  // at least one acknowledgement.
-  bool RunStream() {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("hasleader", "true");
+  // One stream: this thread writes renewals, a second one reads answers.
+  Ended RunStream(grpc::ClientContext* ctx) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return false;
-      ctx_ = ctx.get();
       broken_ = false;
       outstanding_.clear();
       next_send_ = MonoNow();
       acked_ = false;
     }
-    auto stream = stub_->LeaseKeepAlive(ctx.get());
+    auto stream = stub_->LeaseKeepAlive(ctx);
     std::thread reader([&] { ReadAnswers(stream.get()); });
     WriteRequests(stream.get());
     ctx->TryCancel();
     reader.join();
     grpc::Status status = stream->Finish();
     std::lock_guard<std::mutex> lock(mu_);
-    ctx_ = nullptr;
-    if (!stop_ && !lost_) {
-      LogDebug("keepalive stream ended: " + status.error_message());
-    }
-    return acked_;
+    if (lost_) return Ended::kDone;
+    if (!stop_) LogDebug("keepalive stream ended: " + status.error_message());
+    return acked_ ? Ended::kHealthy : Ended::kBroken;
   }
 
   void WriteRequests(
@@ -276,55 +298,37 @@ class EtcdKeepAlive final : public KeepAlive {
 // Watch: one stream carrying one watcher per spec (watch_id = index + 1).
 // After a broken stream it resumes each watcher from the revision after the
 // last one it reported, so no change is skipped or reported twice.
-class EtcdWatch final : public Watch {
+class EtcdWatch final : public Watch, private StreamLoop {
  public:
   EtcdWatch(std::shared_ptr<grpc::Channel> channel,
             std::vector<WatchSpec> specs, EventSink* sink, uint64_t tag)
       : stub_(pb::Watch::NewStub(channel)),
         specs_(std::move(specs)),
         sink_(sink),
-        tag_(tag),
-        thread_([this] { Run(); }) {}
-
-  ~EtcdWatch() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      if (ctx_) ctx_->TryCancel();
-    }
-    cv_.notify_all();
-    thread_.join();
+        tag_(tag) {
+    Start();
   }
+
+  ~EtcdWatch() override { Stop(); }
 
  private:
-  void Run() {
-    Duration delay = milliseconds(50);
-    for (;;) {
-      auto ctx = std::make_unique<grpc::ClientContext>();
-      ctx->AddMetadata("hasleader", "true");
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stop_) return;
-        ctx_ = ctx.get();
-      }
-      auto stream = stub_->Watch(ctx.get());
-      bool done = RunStream(stream.get());
-      ctx->TryCancel();
-      grpc::Status status = stream->Finish();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ctx_ = nullptr;
-        if (stop_ || done) return;
-      }
-      LogDebug("watch stream ended: " + status.error_message());
-      if (!SleepUnlessStopped(mu_, cv_, stop_, MonoNow() + delay)) return;
-      delay = std::min<Duration>(delay * 2, seconds(1));
-    }
+  Ended RunStream(grpc::ClientContext* ctx) override {
+    auto stream = stub_->Watch(ctx);
+    bool carried = false;
+    bool done = Follow(stream.get(), &carried);
+    ctx->TryCancel();
+    grpc::Status status = stream->Finish();
+    if (done) return Ended::kDone;
+    LogDebug("watch stream ended: " + status.error_message());
+    return carried ? Ended::kHealthy : Ended::kBroken;
   }
 
-  // Returns true when the watch is finished for good (failed was reported).
-  bool RunStream(
-      grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>* stream) {
+  // Creates the watchers and reports their events. Returns true when the
+  // watch is finished for good (kWatchFailed was reported); sets *carried
+  // once the stream has delivered anything.
+  bool Follow(
+      grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>* stream,
+      bool* carried) {
     for (size_t i = 0; i < specs_.size(); ++i) {
       pb::WatchRequest req;
       pb::WatchCreateRequest* create = req.mutable_create_request();
@@ -336,6 +340,7 @@ class EtcdWatch final : public Watch {
     }
     pb::WatchResponse resp;
     while (stream->Read(&resp)) {
+      *carried = true;
       if (resp.canceled()) {
         Event e;
         e.kind = Event::Kind::kWatchFailed;
@@ -372,13 +377,6 @@ class EtcdWatch final : public Watch {
   std::vector<WatchSpec> specs_;  // start_revision advances; watch thread only
   EventSink* const sink_;
   const uint64_t tag_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                   // guarded by mu_
-  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
-
-  std::thread thread_;  // last: starts after every field is ready
 };
 
 // ---------------------------------------------------------------------------
