@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "base/strings.h"
+
 namespace conch {
 namespace {
 
@@ -37,40 +39,8 @@ constexpr std::array<Unit, 8> kUnits = {{
 }};
 
 constexpr std::string_view kUnitHint = " (use ns, us, ms, s, m, h)";
-constexpr size_t kMaxQuotedBytes = 64;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Quotes text for a one-line message: escapes quotes, backslashes and control
-// bytes, and shortens long input at a UTF-8 character boundary.
-std::string Quote(std::string_view text) {
-  bool shortened = false;
-  if (text.size() > kMaxQuotedBytes) {
-    size_t end = kMaxQuotedBytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-      --end;  // Don't split a multi-byte character.
-    }
-    text = text.substr(0, end);
-    shortened = true;
-  }
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte == 0x7F) {
-      constexpr std::string_view kHex = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += shortened ? "...\"" : "\"";
-  return out;
-}
 
 Status Invalid(std::string_view text, std::string_view reason) {
   return Error(Code::kInvalidArgument,

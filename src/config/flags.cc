@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "base/duration.h"
+#include "base/strings.h"
 
 namespace conch::config {
 
@@ -54,7 +55,7 @@ Status FlagSet::Assign(Flag& flag, const std::string& value) {
         *static_cast<bool*>(flag.dst) = false;
       } else {
         return Error(Code::kInvalidArgument,
-                     where + ": \"" + value + "\" is not true or false");
+                     where + ": " + Quote(value) + " is not true or false");
       }
       break;
     case Kind::kString:
@@ -73,7 +74,7 @@ Status FlagSet::Assign(Flag& flag, const std::string& value) {
       if (value.empty() || ec != std::errc() ||
           p != value.data() + value.size()) {
         return Error(Code::kInvalidArgument,
-                     where + ": \"" + value + "\" is not an integer");
+                     where + ": " + Quote(value) + " is not an integer");
       }
       *static_cast<int64_t*>(flag.dst) = v;
       break;
@@ -95,8 +96,8 @@ Status FlagSet::Parse(const std::vector<std::string>& args,
     if (arg.size() < 2 || arg[0] != '-') {
       if (positionals_.size() >= max_positionals) {
         return Error(Code::kInvalidArgument,
-                     "unexpected argument \"" + arg +
-                         "\" (put the command after \"--\")");
+                     "unexpected argument " + Quote(arg) +
+                         " (put the command after \"--\")");
       }
       positionals_.push_back(arg);
       continue;
@@ -116,7 +117,7 @@ Status FlagSet::Parse(const std::vector<std::string>& args,
     }
     Flag* flag = Find(name);
     if (flag == nullptr || name.empty() || name[0] == '-') {
-      return Error(Code::kInvalidArgument, "unknown flag " + arg);
+      return Error(Code::kInvalidArgument, "unknown flag " + Quote(arg));
     }
     if (!has_value) {
       if (flag->kind == Kind::kBool) {

@@ -67,7 +67,8 @@ TEST(FlagsTest, ErrorsAreOneClearLine) {
     std::vector<std::string> args;
     const char* says;
   } cases[] = {
-      {{"--bogus"}, "unknown flag --bogus"},
+      {{"--bogus"}, "unknown flag \"--bogus\""},
+      {{"office", "x\nfoo"}, "unexpected argument \"x\\x0afoo\""},
       {{"--kill-after"}, "needs a value"},
       {{"--kill-after", "5x"}, "flag --kill-after"},
       {{"--min-rev", "seven"}, "not an integer"},

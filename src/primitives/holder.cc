@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
+
 namespace conch::primitives {
 
 std::string EncodeHolder(const Holder& holder) {
@@ -42,8 +44,9 @@ std::string JoinCommand(const std::vector<std::string>& argv) {
     out += argv[i];
     if (out.size() >= kMaxCmdBytes) break;
   }
-  if (out.size() > kMaxCmdBytes) out.resize(kMaxCmdBytes);
-  return out;
+  // Cut at a character boundary: a split UTF-8 character would be replaced
+  // by U+FFFD when encoded, making the stored value longer than the limit.
+  return std::string(Utf8Prefix(out, kMaxCmdBytes));
 }
 
 std::string LocalHostname() {

@@ -49,5 +49,13 @@ TEST(HolderTest, JoinCommandCutsAt256Bytes) {
   EXPECT_EQ(JoinCommand({}), "");
 }
 
+TEST(HolderTest, JoinCommandCutsAtACharacterBoundary) {
+  std::string cmd = JoinCommand({std::string(255, 'a') + "\xc3\xa9"});
+  EXPECT_EQ(cmd, std::string(255, 'a'));
+  std::optional<Holder> back = DecodeHolder(EncodeHolder({"h", 1, "t", cmd}));
+  ASSERT_TRUE(back);
+  EXPECT_LE(back->cmd.size(), kMaxCmdBytes);
+}
+
 }  // namespace
 }  // namespace conch::primitives

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/strings.h"
+
 namespace conch::primitives {
 
 std::string LeaseHex(int64_t lease_id) {
@@ -16,8 +18,7 @@ Result<int64_t> ParseLeaseHex(std::string_view hex) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
   if (hex.empty() || ec != std::errc() || p != hex.data() + hex.size()) {
-    return Error(Code::kInvalidArgument,
-                 "bad lease id \"" + std::string(hex) + "\"");
+    return Error(Code::kInvalidArgument, "bad lease id " + Quote(hex));
   }
   return static_cast<int64_t>(v);
 }
@@ -35,7 +36,7 @@ std::string ElectKey(std::string_view office, int64_t lease_id) {
 }
 
 Status ValidateName(std::string_view what, std::string_view name) {
-  std::string quoted = "\"" + std::string(name) + "\"";
+  std::string quoted = Quote(name);
   if (name.empty()) {
     return Error(Code::kInvalidArgument, std::string(what) + " name is empty");
   }

@@ -7,33 +7,54 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/strings.h"
+
 namespace conch::backend {
+
+namespace {
+
+std::string Where(const std::string& endpoint) {
+  return "endpoint " + Quote(endpoint);
+}
+
+// A host name or address: no separators, spaces or control bytes, which
+// would only fail later, and less clearly, in name resolution.
+bool PlausibleHost(const std::string& host) {
+  for (char c : host) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '/' || c == ' ' || u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Result<HostPort> ParseEndpoint(const std::string& endpoint) {
   std::string rest = endpoint;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   if (rest.rfind("https://", 0) == 0) {
     return Error(Code::kInvalidArgument,
-                 "endpoint \"" + endpoint + "\": TLS is not supported");
+                 Where(endpoint) + ": TLS is not supported");
   }
   if (rest.find("://") != std::string::npos || rest.empty()) {
-    return Error(Code::kInvalidArgument,
-                 "endpoint \"" + endpoint + "\": want host:port");
+    return Error(Code::kInvalidArgument, Where(endpoint) + ": want host:port");
   }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.empty()) {
+    return Error(Code::kInvalidArgument, Where(endpoint) + ": want host:port");
+  }
   HostPort hp;
   std::string port_text;
   if (rest.front() == '[') {
     size_t close = rest.find(']');
     if (close == std::string::npos) {
-      return Error(Code::kInvalidArgument,
-                   "endpoint \"" + endpoint + "\": unclosed '['");
+      return Error(Code::kInvalidArgument, Where(endpoint) + ": unclosed '['");
     }
     hp.host = rest.substr(1, close - 1);
     if (close + 1 < rest.size()) {
       if (rest[close + 1] != ':') {
         return Error(Code::kInvalidArgument,
-                     "endpoint \"" + endpoint + "\": want [addr]:port");
+                     Where(endpoint) + ": want [addr]:port");
       }
       port_text = rest.substr(close + 2);
     }
@@ -41,7 +62,7 @@ Result<HostPort> ParseEndpoint(const std::string& endpoint) {
     size_t colon = rest.rfind(':');
     if (colon != std::string::npos && rest.find(':') != colon) {
       return Error(Code::kInvalidArgument,
-                   "endpoint \"" + endpoint + "\": write IPv6 as [addr]:port");
+                   Where(endpoint) + ": write IPv6 as [addr]:port");
     }
     hp.host = rest.substr(0, colon);
     if (colon != std::string::npos) port_text = rest.substr(colon + 1);
@@ -53,15 +74,17 @@ Result<HostPort> ParseEndpoint(const std::string& endpoint) {
                                    port_text.data() + port_text.size(), port);
     if (ec != std::errc() || p != port_text.data() + port_text.size() ||
         port < 1 || port > 65535) {
-      return Error(
-          Code::kInvalidArgument,
-          "endpoint \"" + endpoint + "\": bad port \"" + port_text + "\"");
+      return Error(Code::kInvalidArgument,
+                   Where(endpoint) + ": bad port " + Quote(port_text));
     }
     hp.port = port;
   }
-  if (hp.host.empty()) {
+  if (!hp.host.empty() && !PlausibleHost(hp.host)) {
     return Error(Code::kInvalidArgument,
-                 "endpoint \"" + endpoint + "\": empty host");
+                 Where(endpoint) + ": want host:port, without a path");
+  }
+  if (hp.host.empty()) {
+    return Error(Code::kInvalidArgument, Where(endpoint) + ": empty host");
   }
   return hp;
 }
@@ -80,7 +103,7 @@ Result<std::string> ResolveTarget(const std::vector<std::string>& endpoints) {
     int rc = ::getaddrinfo(hp->host.c_str(), port.c_str(), &hints, &res);
     if (rc != 0) {
       return Error(Code::kInvalidArgument,
-                   "endpoint \"" + endpoint + "\": " + gai_strerror(rc));
+                   Where(endpoint) + ": " + gai_strerror(rc));
     }
     for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
       char buf[INET6_ADDRSTRLEN];

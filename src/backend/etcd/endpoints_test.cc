@@ -33,6 +33,7 @@ TEST(EndpointsTest, RefusesMalformedEndpoints) {
     EXPECT_FALSE(hp.ok()) << in;
     if (!hp.ok()) {
       EXPECT_EQ(hp.status().code(), Code::kInvalidArgument);
+      EXPECT_EQ(hp.status().message().find('\n'), std::string::npos);
     }
   }
 }

@@ -281,17 +281,11 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
   const Duration interval_;
   const Duration retry_after_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;                   // guarded by mu_
-  bool broken_ = false;                 // guarded by mu_
-  bool lost_ = false;                   // guarded by mu_
-  bool acked_ = false;                  // guarded by mu_
-  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
-  std::deque<MonoTime> outstanding_;    // guarded by mu_
-  MonoTime next_send_{};                // guarded by mu_
-
-  std::thread writer_;  // last: starts after every field is ready
+  bool broken_ = false;               // guarded by mu_
+  bool lost_ = false;                 // guarded by mu_
+  bool acked_ = false;                // guarded by mu_
+  std::deque<MonoTime> outstanding_;  // guarded by mu_
+  MonoTime next_send_{};              // guarded by mu_
 };
 
 // ---------------------------------------------------------------------------

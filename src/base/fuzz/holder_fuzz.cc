@@ -1,0 +1,104 @@
+// libFuzzer target for the holder record (primitives/holder.h), which conch
+// reads back from keys that any client, including the original Go tool, may
+// have written. Beyond "no crash, no sanitizer report" (and no exception
+// escaping nlohmann::json), it checks:
+//   - DecodeHolder of arbitrary bytes: when it decodes, the strings are valid
+//     UTF-8 and encoding then decoding again gives the same holder;
+//   - EncodeHolder of a holder built from fuzz bytes is valid UTF-8 and
+//     decodes; pid always comes back exactly, and each string comes back
+//     exactly when it is valid UTF-8 (otherwise it comes back repaired, as
+//     valid UTF-8);
+//   - JoinCommand(argv) is the space-joined argv cut to its first 256
+//     bytes, and so never longer than kMaxCmdBytes.
+// A broken contract aborts through CONCH_CHECK, which libFuzzer reports as a
+// crash and saves the input.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/fuzz/fuzz_util.h"
+#include "base/status.h"
+#include "primitives/holder.h"
+
+namespace conch {
+namespace {
+
+using primitives::DecodeHolder;
+using primitives::EncodeHolder;
+using primitives::Holder;
+
+bool SameHolder(const Holder& a, const Holder& b) {
+  return a.host == b.host && a.pid == b.pid && a.started == b.started &&
+         a.cmd == b.cmd;
+}
+
+// A string field after EncodeHolder and DecodeHolder.
+void CheckField(const std::string& sent, const std::string& received) {
+  if (fuzz::IsValidUtf8(sent)) {
+    CONCH_CHECK(received == sent);
+  } else {
+    CONCH_CHECK(fuzz::IsValidUtf8(received));
+  }
+}
+
+void CheckDecode(std::string_view value) {
+  std::optional<Holder> decoded = DecodeHolder(std::string(value));
+  if (!decoded) return;
+  CONCH_CHECK(fuzz::IsValidUtf8(decoded->host));
+  CONCH_CHECK(fuzz::IsValidUtf8(decoded->started));
+  CONCH_CHECK(fuzz::IsValidUtf8(decoded->cmd));
+  std::optional<Holder> again = DecodeHolder(EncodeHolder(*decoded));
+  CONCH_CHECK(again.has_value());
+  CONCH_CHECK(SameHolder(*again, *decoded));
+}
+
+void CheckEncode(FuzzedDataProvider& provider) {
+  Holder holder;
+  holder.pid = provider.ConsumeIntegral<int64_t>();
+  holder.host = provider.ConsumeRandomLengthString(300);
+  holder.started = provider.ConsumeRandomLengthString(300);
+  holder.cmd = provider.ConsumeRandomLengthString(300);
+
+  const std::string encoded = EncodeHolder(holder);
+  CONCH_CHECK(fuzz::IsValidUtf8(encoded));
+  std::optional<Holder> decoded = DecodeHolder(encoded);
+  CONCH_CHECK(decoded.has_value());
+  CONCH_CHECK(decoded->pid == holder.pid);
+  CheckField(holder.host, decoded->host);
+  CheckField(holder.started, decoded->started);
+  CheckField(holder.cmd, decoded->cmd);
+}
+
+void CheckJoin(FuzzedDataProvider& provider) {
+  std::vector<std::string> argv;
+  std::string joined;  // the whole argv, uncut
+  while (provider.remaining_bytes() > 0 && argv.size() < 64) {
+    argv.push_back(provider.ConsumeRandomLengthString(300));
+    if (argv.size() > 1) joined += ' ';
+    joined += argv.back();
+  }
+  const std::string cmd = primitives::JoinCommand(argv);
+  CONCH_CHECK(cmd.size() <= primitives::kMaxCmdBytes);
+  // The cut falls at most 3 bytes early, never inside a UTF-8 character.
+  CONCH_CHECK(joined.starts_with(cmd));
+  CONCH_CHECK(cmd.size() + 3 >=
+              std::min(joined.size(), primitives::kMaxCmdBytes));
+  if (fuzz::IsValidUtf8(joined)) CONCH_CHECK(fuzz::IsValidUtf8(cmd));
+}
+
+}  // namespace
+}  // namespace conch
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  conch::CheckDecode(conch::fuzz::AsText(data, size));
+  FuzzedDataProvider provider(data, size);
+  conch::CheckEncode(provider);
+  conch::CheckJoin(provider);
+  return 0;
+}

@@ -1,0 +1,45 @@
+#include "base/strings.h"
+
+namespace conch {
+
+namespace {
+constexpr size_t kMaxQuotedBytes = 64;
+}  // namespace
+
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) so that the cut falls before
+  // the lead byte of the character it would split; a UTF-8 character has at
+  // most three, so invalid input loses no more than that.
+  for (int i = 0; i < 3 && end > 0 &&
+                  (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80;
+       ++i) {
+    --end;
+  }
+  return text.substr(0, end);
+}
+
+std::string Quote(std::string_view text) {
+  bool shortened = text.size() > kMaxQuotedBytes;
+  text = Utf8Prefix(text, kMaxQuotedBytes);
+  std::string out = "\"";
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte == 0x7F) {
+      constexpr std::string_view kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += shortened ? "...\"" : "\"";
+  return out;
+}
+
+}  // namespace conch

@@ -1,0 +1,20 @@
+// Text helpers for messages.
+//
+// Thread contract: pure functions; safe from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace conch {
+
+// Quotes user input for a one-line message: wraps it in double quotes,
+// escapes quotes, backslashes and control bytes (\x0a), and shortens input
+// longer than 64 bytes at a UTF-8 character boundary, marked with "...".
+std::string Quote(std::string_view text);
+
+// The longest prefix of `text` of at most `max_bytes` bytes that does not
+// end inside a UTF-8 multi-byte character (at most 3 bytes shorter).
+std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
+
+}  // namespace conch
