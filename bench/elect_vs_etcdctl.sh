@@ -207,11 +207,27 @@ log "c) handover latency, $HAND_RUNS rounds each (holder's child exits -> waiter
 # first. etcd serves a watch that starts at a past revision from its
 # "unsynced" group, which it catches up only every 100 ms, so the two differ.
 # The holder's child says it runs, waits (at most ~30 s) for the file `go`,
-# stamps t_exit and exits. The waiter's child stamps t_start.
+# then becomes `stamp`, which writes the time and exits at once. The
+# waiter's command is `stamp` itself, so the figure is exit-to-exec with no
+# shell or date(1) start-up on either side (both tools pay those equally,
+# which would only blur the comparison).
+STAMP=$WORK/stamp
+cat >"$WORK/stamp.c" <<'C'
+#include <stdio.h>
+#include <time.h>
+int main(int argc, char** argv) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  FILE* f = argc > 1 ? fopen(argv[1], "w") : NULL;
+  if (f == NULL) return 2;
+  fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  return fclose(f) == 0 ? 0 : 2;
+}
+C
+cc -O2 -static -o "$STAMP" "$WORK/stamp.c" || die "cannot build the stamp helper with cc"
 HOLDER_SH='echo $$ > "$1/held"; n=0
 while [ ! -e "$1/go" ]; do n=$((n+1)); [ $n -lt 3000 ] || exit 99; sleep 0.01; done
-date +%s%N > "$1/t_exit"'
-WAITER_SH='date +%s%N > "$1/t_start"'
+exec "$2" "$1/t_exit"'
 for series in fresh settled; do
 settle=0
 [[ $series == fresh ]] || settle=$HAND_SETTLE
@@ -222,11 +238,11 @@ for tool in conch etcdctl; do
     d=$WORK/hand/$series/$tool/$i
     mkdir -p "$d"
     wait_keys "$prefix" 0 15 || die "$tool: keys under $prefix did not go away before round $i"
-    wrapper_argv "$tool" "$name" sh -c "$HOLDER_SH" sh "$d"
+    wrapper_argv "$tool" "$name" sh -c "$HOLDER_SH" sh "$d" "$STAMP"
     timeout 60 "${ARGV[@]}" >"$d/holder.out" 2>&1 &
     hpid=$!; BG_PIDS+=("$hpid")
     wait_file "$d/held" 15 || die "$tool: holder did not get the lock within 15 s ($(cat "$d/holder.out"))"
-    wrapper_argv "$tool" "$name" sh -c "$WAITER_SH" sh "$d"
+    wrapper_argv "$tool" "$name" "$STAMP" "$d/t_start"
     timeout 60 "${ARGV[@]}" >"$d/waiter.out" 2>&1 &
     wpid=$!; BG_PIDS+=("$wpid")
     wait_keys "$prefix" 2 15 || die "$tool: waiter did not queue (expected 2 keys under $prefix, found $(count_keys "$prefix"))"
