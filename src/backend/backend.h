@@ -142,6 +142,19 @@ class Backend {
   virtual Result<std::pair<std::vector<KeyValue>, int64_t>> List(
       const std::string& prefix, int64_t limit, MonoTime deadline) = 0;
 
+  // Keys under `prefix` created at or before `last_create_revision`, in
+  // creation order, and the store revision the listing reflects.
+  virtual Result<std::pair<std::vector<KeyValue>, int64_t>> ListThrough(
+      const std::string& prefix, int64_t last_create_revision,
+      MonoTime deadline) = 0;
+
+  // Rewrites the value of `key`, keeping it bound to `lease_id`, only if it
+  // still has `create_revision`. Returns false if it is gone or not ours.
+  virtual Result<bool> PutIfOwned(const std::string& key,
+                                  const std::string& value, int64_t lease_id,
+                                  int64_t create_revision,
+                                  MonoTime deadline) = 0;
+
   // Deletes `key` only if it still has `create_revision`. Returns false if
   // the key was gone or is someone else's now.
   virtual Result<bool> DeleteIfOwned(const std::string& key,

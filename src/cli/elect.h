@@ -9,21 +9,14 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "cli/run_claim.h"
 #include "config/global.h"
 
 namespace conch::cli {
 
 struct ElectFlags {
-  config::GlobalConfig global;
+  RunFlags run;
   std::string office;
-  std::vector<std::string> command;
-  bool restart = false;
-  Duration kill_after = std::chrono::seconds(5);
-  Duration wait{0};
-  bool nonblock = false;
-  std::string on_acquire;
-  std::string on_lose;
-  Duration hook_timeout = std::chrono::seconds(30);
   bool who = false;
   bool watch = false;
   bool assert_held = false;
@@ -35,12 +28,19 @@ int ElectWho(const ElectFlags& flags, backend::Backend& backend);
 int ElectWatch(const ElectFlags& flags, backend::Backend& backend);
 int ElectAssert(const ElectFlags& flags, backend::Backend& backend);
 
-// Opens the etcd backend for `global`, or prints why not.
-std::unique_ptr<backend::Backend> OpenBackendOrReport(
-    const config::GlobalConfig& global);
+// Opens the etcd backend for `global`, or prints why not. The backend lives
+// until the process exits (main skips teardown): closing a gRPC channel
+// joins its threads and only delays the exit.
+backend::Backend* OpenBackendOrReport(const config::GlobalConfig& global);
 
 // Prints "conch: <message>" for a store error at start and returns 69 for
 // an unreachable store (naming the endpoints and the dial timeout).
 int ReportStartError(const Status& status, const config::GlobalConfig& global);
+
+// Parses a command's flags; on failure prints "conch <cmd>: <why> (see conch
+// <cmd> --help)" and returns 64; on --help prints usage and returns 0;
+// returns -1 to go on.
+int FinishParse(config::FlagSet& flags, Status status, const std::string& cmd,
+                const config::GlobalConfig& global);
 
 }  // namespace conch::cli

@@ -29,7 +29,7 @@ Result<std::optional<Leader>> ReadLeader(const ElectFlags& f,
                                          backend::Backend& backend,
                                          int64_t* revision = nullptr) {
   auto listing = backend.List(primitives::ElectPrefix(f.office), 1,
-                              MonoNow() + f.global.dial_timeout);
+                              MonoNow() + f.run.global.dial_timeout);
   if (!listing.ok()) return listing.status();
   if (revision != nullptr) *revision = listing->second;
   if (listing->first.empty()) return std::optional<Leader>();
@@ -79,7 +79,7 @@ void PrintLine(const std::string& line) {
 
 int ElectWho(const ElectFlags& f, backend::Backend& backend) {
   auto leader = ReadLeader(f, backend);
-  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.run.global);
   if (!*leader) return kExitNegative;
   PrintLine(f.json ? LeaderJson(f.office, **leader)
                    : LeaderText(f.office, **leader));
@@ -88,7 +88,7 @@ int ElectWho(const ElectFlags& f, backend::Backend& backend) {
 
 int ElectAssert(const ElectFlags& f, backend::Backend& backend) {
   auto leader = ReadLeader(f, backend);
-  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.run.global);
   bool held = false;
   int64_t rev = 0;
   std::string host;
@@ -125,7 +125,7 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
   }
   int64_t revision = 0;
   auto leader = ReadLeader(f, backend, &revision);
-  if (!leader.ok()) return ReportStartError(leader.status(), f.global);
+  if (!leader.ok()) return ReportStartError(leader.status(), f.run.global);
 
   // A change of leader is a change of key or create revision; a new value
   // under the same key is not.

@@ -14,6 +14,9 @@ std::string EncodeHolder(const Holder& holder) {
   j["pid"] = holder.pid;
   j["started"] = holder.started;
   if (!holder.cmd.empty()) j["cmd"] = holder.cmd;
+  if (holder.weight != 1) j["weight"] = holder.weight;
+  if (holder.spread) j["spread"] = true;
+  if (holder.held) j["held"] = true;
   // Invalid UTF-8 in argv is replaced rather than failing the campaign.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -33,6 +36,18 @@ std::optional<Holder> DecodeHolder(const std::string& value) {
   }
   if (auto it = j.find("cmd"); it != j.end() && it->is_string()) {
     h.cmd = it->get<std::string>();
+  }
+  // A weight that is not a positive integer counts as 1, as in a record
+  // written by the original, which has no weights.
+  if (auto it = j.find("weight");
+      it != j.end() && it->is_number_integer() && it->get<int64_t>() >= 1) {
+    h.weight = it->get<int64_t>();
+  }
+  if (auto it = j.find("spread"); it != j.end() && it->is_boolean()) {
+    h.spread = it->get<bool>();
+  }
+  if (auto it = j.find("held"); it != j.end() && it->is_boolean()) {
+    h.held = it->get<bool>();
   }
   return h;
 }

@@ -29,11 +29,11 @@ class ElectionTest : public StoreTest {
     primitives::ElectionOptions o;
     o.office = office;
     o.value = value;
-    o.ttl = seconds(3);
-    o.kill_after = seconds(1);
-    o.request_timeout = seconds(3);
+    o.session.ttl = seconds(3);
+    o.session.kill_after = seconds(1);
+    o.session.request_timeout = seconds(3);
     auto e = std::make_unique<Election>(backend_.get(), o);
-    Status s = e->Campaign();
+    Status s = e->Acquire();
     EXPECT_TRUE(s.ok()) << s.ToString();
     return e;
   }
@@ -66,7 +66,7 @@ class ElectionTest : public StoreTest {
 
 TEST_P(ElectionTest, VacantOfficeIsWonAtOnce) {
   auto a = Candidate(Office(), "a");
-  EXPECT_EQ(a->state(), Election::State::kLeader);
+  EXPECT_EQ(a->state(), Election::State::kHeld);
   EXPECT_GT(a->revision(), 0);
   EXPECT_EQ(a->key(), primitives::ElectKey(Office(), a->lease_id()));
   EXPECT_TRUE(a->deadline().Usable(MonoNow()));
@@ -76,34 +76,34 @@ TEST_P(ElectionTest, CandidatesAreServedInArrivalOrder) {
   auto a = Candidate(Office(), "a");
   auto b = Candidate(Office(), "b");
   auto c = Candidate(Office(), "c");
-  ASSERT_EQ(a->state(), Election::State::kLeader);
+  ASSERT_EQ(a->state(), Election::State::kHeld);
   EXPECT_EQ(b->state(), Election::State::kWaiting);
   EXPECT_EQ(c->state(), Election::State::kWaiting);
 
-  ASSERT_TRUE(a->Resign().ok());
-  EXPECT_TRUE(PumpUntil(*b, Election::State::kLeader));
+  ASSERT_TRUE(a->Release().ok());
+  EXPECT_TRUE(PumpUntil(*b, Election::State::kHeld));
   // c watches b only: a's leaving does not promote c.
-  EXPECT_FALSE(PumpUntil(*c, Election::State::kLeader, milliseconds(300)));
+  EXPECT_FALSE(PumpUntil(*c, Election::State::kHeld, milliseconds(300)));
   EXPECT_GT(c->revision(), b->revision());
 
-  ASSERT_TRUE(b->Resign().ok());
-  EXPECT_TRUE(PumpUntil(*c, Election::State::kLeader));
+  ASSERT_TRUE(b->Release().ok());
+  EXPECT_TRUE(PumpUntil(*c, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, AWaiterLeavingOutOfOrderKeepsTheQueueIntact) {
   auto a = Candidate(Office(), "a");
   auto b = Candidate(Office(), "b");
   auto c = Candidate(Office(), "c");
-  ASSERT_TRUE(b->Resign().ok());  // c's predecessor leaves the queue
-  EXPECT_FALSE(PumpUntil(*c, Election::State::kLeader, milliseconds(300)));
+  ASSERT_TRUE(b->Release().ok());  // c's predecessor leaves the queue
+  EXPECT_FALSE(PumpUntil(*c, Election::State::kHeld, milliseconds(300)));
   EXPECT_EQ(c->state(), Election::State::kWaiting);  // now behind a
-  ASSERT_TRUE(a->Resign().ok());
-  EXPECT_TRUE(PumpUntil(*c, Election::State::kLeader));
+  ASSERT_TRUE(a->Release().ok());
+  EXPECT_TRUE(PumpUntil(*c, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, DeletingTheLeadersKeyEndsItsLeadership) {
   auto a = Candidate(Office(), "a");
-  ASSERT_EQ(a->state(), Election::State::kLeader);
+  ASSERT_EQ(a->state(), Election::State::kHeld);
   EtcdctlResult r = RunEtcdctl(cluster_->endpoints(), {"del", a->key()});
   ASSERT_EQ(r.exit_code, 0) << r.errors;
   EXPECT_TRUE(PumpUntil(*a, Election::State::kLost));
@@ -126,7 +126,7 @@ TEST_P(ElectionTest, RevokingTheLeaseEndsLeadershipAndPromotesTheNext) {
                  {"lease", "revoke", primitives::LeaseHex(a->lease_id())});
   ASSERT_EQ(r.exit_code, 0) << r.errors;
   EXPECT_TRUE(PumpUntil(*a, Election::State::kLost));
-  EXPECT_TRUE(PumpUntil(*b, Election::State::kLeader));
+  EXPECT_TRUE(PumpUntil(*b, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, RenewalsMoveTheDeadlineForward) {
@@ -141,12 +141,12 @@ TEST_P(ElectionTest, RenewalsMoveTheDeadlineForward) {
     }
   }
   EXPECT_GT(a->deadline().valid_until(), first);
-  EXPECT_EQ(a->state(), Election::State::kLeader);
+  EXPECT_EQ(a->state(), Election::State::kHeld);
 }
 
 TEST_P(ElectionTest, ResignFreesTheOfficeAtOnce) {
   auto a = Candidate(Office(), "a");
-  ASSERT_TRUE(a->Resign().ok());
+  ASSERT_TRUE(a->Release().ok());
   auto listing = backend_->List(primitives::ElectPrefix(Office()), 0, Soon());
   ASSERT_TRUE(listing.ok());
   EXPECT_TRUE(listing->first.empty());

@@ -93,6 +93,18 @@ KeyValue FromPb(const mvccpb::KeyValue& kv) {
   return out;
 }
 
+// A transaction guarded on `key` having `create_revision`: the fence that
+// makes every write of ours touch only our own key.
+pb::TxnRequest IfCreatedAt(const std::string& key, int64_t create_revision) {
+  pb::TxnRequest txn;
+  pb::Compare* cmp = txn.add_compare();
+  cmp->set_key(key);
+  cmp->set_target(pb::Compare::CREATE);
+  cmp->set_result(pb::Compare::EQUAL);
+  cmp->set_create_revision(create_revision);
+  return txn;
+}
+
 std::optional<KeyValue> FirstOf(const pb::RangeResponse& r) {
   if (r.kvs_size() == 0) return std::nullopt;
   return FromPb(r.kvs(0));
@@ -413,12 +425,7 @@ class EtcdBackend final : public Backend {
                                     const std::string& key,
                                     const std::string& value, int64_t lease_id,
                                     MonoTime deadline) override {
-    pb::TxnRequest txn;
-    pb::Compare* cmp = txn.add_compare();
-    cmp->set_key(key);
-    cmp->set_target(pb::Compare::CREATE);
-    cmp->set_result(pb::Compare::EQUAL);
-    cmp->set_create_revision(0);
+    pb::TxnRequest txn = IfCreatedAt(key, 0);  // 0: the key does not exist
     pb::PutRequest* put = txn.add_success()->mutable_request_put();
     put->set_key(key);
     put->set_value(value);
@@ -502,14 +509,42 @@ class EtcdBackend final : public Backend {
     return std::make_pair(std::move(kvs), resp.header().revision());
   }
 
+  Result<std::pair<std::vector<KeyValue>, int64_t>> ListThrough(
+      const std::string& prefix, int64_t last_create_revision,
+      MonoTime deadline) override {
+    pb::RangeRequest req;
+    FillRange(&req, prefix, 0, pb::RangeRequest::ASCEND);
+    req.set_max_create_revision(last_create_revision);
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::RangeResponse resp;
+    grpc::Status s = kv_->Range(&ctx, req, &resp);
+    if (!s.ok()) return FromGrpc(s, "list " + prefix);
+    std::vector<KeyValue> kvs;
+    kvs.reserve(resp.kvs_size());
+    for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
+    return std::make_pair(std::move(kvs), resp.header().revision());
+  }
+
+  Result<bool> PutIfOwned(const std::string& key, const std::string& value,
+                          int64_t lease_id, int64_t create_revision,
+                          MonoTime deadline) override {
+    pb::TxnRequest txn = IfCreatedAt(key, create_revision);
+    pb::PutRequest* put = txn.add_success()->mutable_request_put();
+    put->set_key(key);
+    put->set_value(value);
+    put->set_lease(lease_id);
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::TxnResponse resp;
+    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
+    if (!s.ok()) return FromGrpc(s, "update " + key);
+    return resp.succeeded();
+  }
+
   Result<bool> DeleteIfOwned(const std::string& key, int64_t create_revision,
                              MonoTime deadline) override {
-    pb::TxnRequest txn;
-    pb::Compare* cmp = txn.add_compare();
-    cmp->set_key(key);
-    cmp->set_target(pb::Compare::CREATE);
-    cmp->set_result(pb::Compare::EQUAL);
-    cmp->set_create_revision(create_revision);
+    pb::TxnRequest txn = IfCreatedAt(key, create_revision);
     txn.add_success()->mutable_request_delete_range()->set_key(key);
     grpc::ClientContext ctx;
     PrepareUnary(&ctx, deadline);

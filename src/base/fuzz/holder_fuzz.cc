@@ -35,7 +35,8 @@ using primitives::Holder;
 
 bool SameHolder(const Holder& a, const Holder& b) {
   return a.host == b.host && a.pid == b.pid && a.started == b.started &&
-         a.cmd == b.cmd;
+         a.cmd == b.cmd && a.weight == b.weight && a.spread == b.spread &&
+         a.held == b.held;
 }
 
 // A string field after EncodeHolder and DecodeHolder.

@@ -1,0 +1,297 @@
+#include "cli/run_claim.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/backoff.h"
+#include "base/duration.h"
+#include "base/log.h"
+#include "base/signals.h"
+#include "cli/elect.h"
+#include "cli/exit_codes.h"
+#include "primitives/hold_deadline.h"
+#include "primitives/holder.h"
+#include "primitives/keys.h"
+#include "supervisor/run.h"
+
+extern char** environ;
+
+namespace conch::cli {
+
+namespace {
+
+using primitives::Claim;
+using supervisor::RunOutcome;
+
+// The environment for the command and hooks: ours, plus the fencing
+// variables, which replace any inherited ones.
+std::vector<std::string> ChildEnvironment(const Claim& e) {
+  std::vector<std::string> env;
+  for (char** p = environ; *p != nullptr; ++p) {
+    std::string entry = *p;
+    if (entry.rfind("CONCH_NAME=", 0) == 0 ||
+        entry.rfind("CONCH_REV=", 0) == 0 ||
+        entry.rfind("CONCH_LEASE=", 0) == 0) {
+      continue;
+    }
+    env.push_back(std::move(entry));
+  }
+  env.push_back("CONCH_NAME=" + e.name());
+  env.push_back("CONCH_REV=" + std::to_string(e.revision()));
+  env.push_back("CONCH_LEASE=" + primitives::LeaseHex(e.lease_id()));
+  return env;
+}
+
+// Adapts a Claim to what the supervisor's run loop needs.
+class ClaimHold final : public supervisor::Hold {
+ public:
+  explicit ClaimHold(Claim& e) : e_(e) {}
+  int fd() const override { return e_.fd(); }
+  void Pump() override {
+    Status s = e_.Pump();
+    if (!s.ok()) LogWarn(s.ToString());
+  }
+  bool lost() const override { return e_.state() == Claim::State::kLost; }
+  std::string loss() const override { return e_.loss().ToString(); }
+  MonoTime term_at() const override { return e_.deadline().term_at(); }
+  MonoTime kill_at() const override { return e_.deadline().kill_at(); }
+
+ private:
+  Claim& e_;
+};
+
+// How one round ended.
+struct Round {
+  int exit_code = 0;
+  bool final = false;  // end the process even under --restart
+  Duration run_length{0};
+};
+
+Round Final(int code) { return {code, true, Duration::zero()}; }
+Round Retry(int code) { return {code, false, Duration::zero()}; }
+
+// Waits until `e` holds, is lost, or the wait ends. Returns nullopt once
+// held, otherwise the round's end. The caller releases.
+std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
+                               const std::string& what) {
+  if (e.state() == Claim::State::kWaiting) {
+    if (f.nonblock) {
+      LogInfo(what + " is taken; not waiting (--nonblock)");
+      return Final(kExitNotAcquired);
+    }
+    LogInfo("waiting for " + what);
+  }
+  std::optional<MonoTime> give_up;
+  if (f.wait > Duration::zero()) give_up = MonoNow() + f.wait;
+  while (e.state() == Claim::State::kWaiting) {
+    std::optional<MonoTime> wake = give_up;
+    if (e.needs_retry()) {
+      MonoTime retry = MonoNow() + std::chrono::milliseconds(200);
+      wake = wake ? std::min(*wake, retry) : retry;
+    }
+    std::array<int, 2> fds = {signals.fd(), e.fd()};
+    Result<int> ready = WaitReadable(fds, wake);
+    if (!ready.ok()) {
+      LogError(ready.status().ToString());
+      return Final(kExitNotAcquired);
+    }
+    if (*ready == 0) {
+      std::optional<int> sig = signals.Read();
+      if (sig && supervisor::IsStopSignal(*sig)) {
+        LogInfo("signal " + std::to_string(*sig) +
+                " while waiting; withdrawing the candidacy");
+        return Final(ExitCodeForSignal(*sig));
+      }
+      continue;
+    }
+    if (*ready == -1 && give_up && MonoNow() >= *give_up) {
+      LogInfo("not holding " + what + " after " + FormatDuration(f.wait) +
+              " (--wait); giving up");
+      return Final(kExitNotAcquired);
+    }
+    Status s = e.Pump();
+    if (!s.ok()) LogWarn(s.ToString());
+  }
+  if (e.state() == Claim::State::kLost) {
+    LogWarn("candidacy lost while waiting: " + e.loss().ToString());
+    return Retry(kExitNotAcquired);
+  }
+  return std::nullopt;
+}
+
+// Runs a hook (sh -c CMD) under the hold if it is still valid.
+RunOutcome RunHook(const std::string& what, const std::string& cmd, Claim& e,
+                   SignalFd& signals, const RunFlags& f, bool under_hold) {
+  RunOutcome failed;
+  failed.end = RunOutcome::End::kExited;
+  failed.wait_status = 127 << 8;
+  supervisor::SpawnOptions opts;
+  opts.argv = {"/bin/sh", "-c", cmd};
+  opts.env = ChildEnvironment(e);
+  opts.stdin_null = true;
+  Result<supervisor::Child> hook = supervisor::Child::Spawn(opts);
+  if (!hook.ok()) {
+    LogError(what + ": " + hook.status().ToString());
+    return failed;
+  }
+  ClaimHold hold(e);
+  supervisor::RunOptions ro;
+  ro.what = what;
+  ro.kill_after = f.kill_after;
+  ro.timeout = f.hook_timeout;
+  RunOutcome out = supervisor::RunUnderHold(*hook, under_hold ? &hold : nullptr,
+                                            signals, ro);
+  if (out.end != RunOutcome::End::kExited || out.wait_status != 0) {
+    LogWarn(what +
+            " failed: " + supervisor::DescribeWaitStatus(out.wait_status));
+  }
+  return out;
+}
+
+// One round: queue, wait, run, release.
+Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
+               const RunFlags& f, const std::string& what, bool first_round) {
+  std::unique_ptr<Claim> claim = make_claim();
+  Claim& e = *claim;
+
+  // 1. Queue.
+  Status s = e.Acquire();
+  if (!s.ok()) {
+    int code = ReportStartError(s.With("queue for " + what), f.global);
+    return {code, first_round || code == kExitUsage, Duration::zero()};
+  }
+  // 2. Wait our turn.
+  if (std::optional<Round> r = AwaitHold(e, signals, f, what)) return *r;
+  LogInfo("holding " + what + " (rev " + std::to_string(e.revision()) +
+          ", lease " + primitives::LeaseHex(e.lease_id()) + ")");
+  if (!e.deadline().Usable(MonoNow())) {
+    LogWarn("the hold came too late to renew in time; not starting");
+    return Retry(kExitNotAcquired);
+  }
+  // 3. The acquire hook runs only while the hold is valid.
+  if (!f.on_acquire.empty()) {
+    RunOutcome h =
+        RunHook("--on-acquire hook", f.on_acquire, e, signals, f, true);
+    if (h.end == RunOutcome::End::kSignaled) {
+      return Final(ExitCodeForSignal(h.signal));
+    }
+    if (h.end != RunOutcome::End::kExited || h.wait_status != 0 ||
+        e.state() != Claim::State::kHeld) {
+      return Retry(kExitNotAcquired);
+    }
+  }
+  // 4. Run the command under the hold.
+  supervisor::SpawnOptions so;
+  so.argv = f.command;
+  so.env = ChildEnvironment(e);
+  Result<supervisor::Child> child = supervisor::Child::Spawn(so);
+  if (!child.ok()) {
+    LogError(child.status().ToString());
+    return Final(child.status().code() == Code::kNotFound ? kExitNotFound
+                                                          : kExitCannotExec);
+  }
+  MonoTime started = MonoNow();
+  LogDebug("command started, pid " + std::to_string(child->pid()));
+  ClaimHold hold(e);
+  supervisor::RunOptions ro;
+  ro.kill_after = f.kill_after;
+  RunOutcome out = supervisor::RunUnderHold(*child, &hold, signals, ro);
+  Round round;
+  round.run_length = MonoNow() - started;
+  round.exit_code = supervisor::ExitCodeFromWaitStatus(out.wait_status);
+  LogDebug("command reaped");
+  if (out.end == RunOutcome::End::kHoldLost) {
+    LogError(what + " lost: " + out.reason + "; command " +
+             supervisor::DescribeWaitStatus(out.wait_status));
+    round.exit_code = kExitHoldLost;
+  } else {
+    LogInfo("command " + supervisor::DescribeWaitStatus(out.wait_status));
+  }
+  round.final = out.end == RunOutcome::End::kSignaled;
+  // 5. The lose hook; still under the hold when it is intact.
+  if (!f.on_lose.empty()) {
+    bool intact =
+        e.state() == Claim::State::kHeld && e.deadline().Usable(MonoNow());
+    RunOutcome h = RunHook("--on-lose hook", f.on_lose, e, signals, f, intact);
+    if (h.end == RunOutcome::End::kSignaled) round.final = true;
+  }
+  // 6. Release at once so the next candidate starts now, not after a TTL.
+  if (Status r = e.Release(); !r.ok()) LogWarn(r.ToString());
+  LogDebug("released");
+  return round;
+}
+
+}  // namespace
+
+void RegisterRunFlags(config::FlagSet& flags, RunFlags* f) {
+  flags.Bool("restart", &f->restart,
+             "run again after the command exits, with backoff");
+  flags.Duration("kill-after", &f->kill_after,
+                 "SIGKILL this long after SIGTERM");
+  flags.Bool("nonblock", &f->nonblock, "exit 75 at once if not admitted");
+  flags.String("on-acquire", &f->on_acquire,
+               "shell command run on acquiring, before cmd; failure = exit 75",
+               "CMD");
+  flags.String("on-lose", &f->on_lose, "shell command run after cmd stops",
+               "CMD");
+  flags.Duration("hook-timeout", &f->hook_timeout,
+                 "SIGKILL a hook that runs longer than this");
+}
+
+Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
+  if (f.command.empty()) {
+    return Error(Code::kInvalidArgument, "no command given: " + usage_hint);
+  }
+  CONCH_RETURN_IF_ERROR(
+      primitives::ValidateHoldTiming(f.global.ttl, f.kill_after));
+  if (f.hook_timeout <= Duration::zero()) {
+    return Error(Code::kInvalidArgument, "--hook-timeout must be positive");
+  }
+  if (f.nonblock && f.restart) {
+    return Error(Code::kInvalidArgument,
+                 "--nonblock and --restart exclude each other");
+  }
+  return Status::Ok();
+}
+
+std::string HolderValue(const std::vector<std::string>& command, int64_t weight,
+                        bool spread) {
+  primitives::Holder holder;
+  holder.host = primitives::LocalHostname();
+  holder.pid = ::getpid();
+  holder.started = UtcNowRfc3339();
+  holder.cmd = primitives::JoinCommand(command);
+  holder.weight = weight;
+  holder.spread = spread;
+  return primitives::EncodeHolder(holder);
+}
+
+int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
+                 const std::string& what) {
+  Result<SignalFd> signals = SignalFd::Open();
+  if (!signals.ok()) {
+    LogError(signals.status().ToString());
+    return kExitNotAcquired;
+  }
+  RestartBackoff backoff;
+  for (bool first = true;; first = false) {
+    Round r = RunRound(make_claim, *signals, f, what, first);
+    if (!f.restart || r.final) return r.exit_code;
+    // --restart: back off, measured from when the command started.
+    Duration delay = backoff.Next(r.run_length);
+    LogInfo("queueing again in " + FormatDuration(delay) + " (--restart)");
+    std::array<int, 1> fds = {signals->fd()};
+    MonoTime until = MonoNow() + delay;
+    while (MonoNow() < until) {
+      Result<int> ready = WaitReadable(fds, until);
+      if (!ready.ok() || *ready != 0) continue;
+      std::optional<int> sig = signals->Read();
+      if (sig && supervisor::IsStopSignal(*sig)) return ExitCodeForSignal(*sig);
+    }
+  }
+}
+
+}  // namespace conch::cli

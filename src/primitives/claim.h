@@ -1,0 +1,102 @@
+// Claim: a place queued for, or holding, a cluster-wide hold — an office
+// (Election) or units of a semaphore (Semaphore). The CLI drives every
+// claim the same way: Acquire(), then poll fd() and Pump() until held or
+// lost, run the command while held, Release().
+//
+// Session: the lease shared by both kinds of claim, with its keep-alive and
+// fail-closed deadline, and the event sink its streams report into.
+//
+// Thread contract: owner thread only. Pump() may block for one store read,
+// bounded by the request timeout.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backend/backend.h"
+#include "primitives/hold_deadline.h"
+
+namespace conch::primitives {
+
+class Claim {
+ public:
+  enum class State { kIdle, kWaiting, kHeld, kLost, kReleased };
+
+  virtual ~Claim() = default;
+
+  // Grants a session and queues. Returns with state kHeld or kWaiting;
+  // kUnavailable/kDeadlineExceeded if the store does not answer in time.
+  virtual Status Acquire() = 0;
+  // Readable when store events are pending.
+  virtual int fd() const = 0;
+  // Handles pending events. An error means a store read failed while
+  // waiting; needs_retry() is then true and Pump() should be called again
+  // after a short pause.
+  virtual Status Pump() = 0;
+  virtual bool needs_retry() const = 0;
+  // Revokes the session, which deletes our key in the same step, so the
+  // next claim is served at once. Bounded by the request timeout.
+  virtual Status Release() = 0;
+
+  virtual State state() const = 0;
+  virtual const Status& loss() const = 0;
+  virtual const HoldDeadline& deadline() const = 0;
+  virtual int64_t revision() const = 0;  // fencing token
+  virtual int64_t lease_id() const = 0;
+  virtual const std::string& name() const = 0;
+  virtual const std::string& key() const = 0;
+};
+
+const char* StateName(Claim::State state);
+
+struct SessionOptions {
+  Duration ttl = std::chrono::seconds(10);
+  Duration kill_after = std::chrono::seconds(5);
+  Duration request_timeout = std::chrono::seconds(5);
+};
+
+class Session {
+ public:
+  Session(backend::Backend* backend, SessionOptions options);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Grants the lease and starts renewing it; the grant's send time starts
+  // the hold clock.
+  Status Open();
+  // Revokes the lease (kNotFound counts as done) and stops the streams it
+  // feeds. Idempotent.
+  Status Revoke();
+
+  // Applies a keep-alive event. Returns the loss if the store ended the
+  // session; nullopt otherwise (renewals move the deadline).
+  std::optional<Status> Apply(const backend::Event& e);
+
+  backend::EventSink& sink() { return sink_; }
+  int fd() const { return sink_.fd(); }
+  int64_t lease_id() const { return lease_.id; }
+  const HoldDeadline& deadline() const { return deadline_; }
+  MonoTime RequestDeadline() const {
+    return MonoNow() + options_.request_timeout;
+  }
+  bool open() const { return lease_.id != 0 && !revoked_; }
+
+ private:
+  backend::Backend* backend_;
+  SessionOptions options_;
+  backend::Lease lease_;
+  HoldDeadline deadline_;
+  bool revoked_ = false;
+  backend::EventSink sink_;
+  std::unique_ptr<backend::KeepAlive> keepalive_;
+};
+
+// Judges a change on our own key: deleted, or rewritten under another lease
+// or as a new key, means the hold is no longer ours.
+std::optional<Status> CheckOwnKey(const backend::Event::Change& change,
+                                  const backend::KeyValue& self);
+
+inline constexpr uint64_t kKeepAliveTag = 1;
+
+}  // namespace conch::primitives
