@@ -17,6 +17,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"elect", "run a command only while this host is the elected leader",
      RunElect},
+    {"sema", "run a command while holding units of a cluster-wide semaphore",
+     RunSema},
 };
 
 std::string TopUsage() {

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/exit_codes.h"
 #include "primitives/election.h"
+#include "primitives/holder.h"
 #include "primitives/keys.h"
 
 namespace conch::cli {
@@ -113,7 +114,7 @@ int RunElect(const std::vector<std::string>& args) {
 
   primitives::ElectionOptions eo;
   eo.office = f.office;
-  eo.value = HolderValue(f.run.command);
+  eo.value = primitives::EncodeHolder(MakeHolder(f.run.command));
   eo.session.ttl = f.run.global.ttl;
   eo.session.kill_after = f.run.kill_after;
   eo.session.request_timeout = f.run.global.dial_timeout;

@@ -257,16 +257,13 @@ Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
   return Status::Ok();
 }
 
-std::string HolderValue(const std::vector<std::string>& command, int64_t weight,
-                        bool spread) {
+primitives::Holder MakeHolder(const std::vector<std::string>& command) {
   primitives::Holder holder;
   holder.host = primitives::LocalHostname();
   holder.pid = ::getpid();
   holder.started = UtcNowRfc3339();
   holder.cmd = primitives::JoinCommand(command);
-  holder.weight = weight;
-  holder.spread = spread;
-  return primitives::EncodeHolder(holder);
+  return holder;
 }
 
 int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,

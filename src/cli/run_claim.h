@@ -13,6 +13,7 @@
 
 #include "config/global.h"
 #include "primitives/claim.h"
+#include "primitives/holder.h"
 
 namespace conch::cli {
 
@@ -45,7 +46,6 @@ void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
 Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint);
 
 // The holder record for this process running `command`.
-std::string HolderValue(const std::vector<std::string>& command,
-                        int64_t weight = 1, bool spread = false);
+primitives::Holder MakeHolder(const std::vector<std::string>& command);
 
 }  // namespace conch::cli

@@ -35,6 +35,20 @@ std::string ElectKey(std::string_view office, int64_t lease_id) {
   return ElectPrefix(office) + LeaseHex(lease_id);
 }
 
+std::string SemaPrefix(std::string_view name, int64_t max) {
+  std::string p(kRoot);
+  p += "sema/";
+  p += name;
+  p += '/';
+  p += std::to_string(max);
+  p += '/';
+  return p;
+}
+
+std::string SemaKey(std::string_view name, int64_t max, int64_t lease_id) {
+  return SemaPrefix(name, max) + LeaseHex(lease_id);
+}
+
 Status ValidateName(std::string_view what, std::string_view name) {
   std::string quoted = Quote(name);
   if (name.empty()) {

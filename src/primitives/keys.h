@@ -1,6 +1,7 @@
 // The store layout shared with the original Go conch (docs/design.md):
 //   /conch/v1/elect/<office>/<lease-id-hex>
-// and name validation for offices.
+//   /conch/v1/sema/<name>/<max>/<lease-id-hex>
+// and name validation for offices and semaphores.
 //
 // Thread contract: pure functions; safe from any thread.
 #pragma once
@@ -25,6 +26,11 @@ Result<int64_t> ParseLeaseHex(std::string_view hex);
 std::string ElectPrefix(std::string_view office);
 // "/conch/v1/elect/<office>/<lease hex>".
 std::string ElectKey(std::string_view office, int64_t lease_id);
+
+// "/conch/v1/sema/<name>/<max>/".
+std::string SemaPrefix(std::string_view name, int64_t max);
+// "/conch/v1/sema/<name>/<max>/<lease hex>".
+std::string SemaKey(std::string_view name, int64_t max, int64_t lease_id);
 
 // Checks an office or semaphore name: 1..128 bytes, no '/', no control
 // characters or spaces. `what` names it in the message ("office").

@@ -1,0 +1,199 @@
+#include "primitives/semaphore.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "primitives/holder.h"
+#include "primitives/keys.h"
+
+namespace conch::primitives {
+
+ClaimInfo ClaimFromKey(const backend::KeyValue& kv) {
+  ClaimInfo c;
+  c.create_revision = kv.create_revision;
+  if (std::optional<Holder> h = DecodeHolder(kv.value)) {
+    c.weight = h->weight;
+    c.spread = h->spread;
+    c.host = h->host;
+  }
+  return c;
+}
+
+Semaphore::Semaphore(backend::Backend* backend, SemaphoreOptions options)
+    : backend_(backend),
+      options_(std::move(options)),
+      prefix_(SemaPrefix(options_.name, options_.max)),
+      session_(backend, options_.session) {}
+
+Semaphore::~Semaphore() {
+  if (state_ != State::kReleased && session_.open()) {
+    Status s = Release();
+    if (!s.ok()) LogWarn(s.ToString());
+  }
+}
+
+Status Semaphore::Acquire() {
+  CONCH_RETURN_IF_ERROR(session_.Open());
+  std::string key = SemaKey(options_.name, options_.max, session_.lease_id());
+  Result<backend::Contender> c = backend_->CreateContender(
+      prefix_, key, options_.value, session_.lease_id(),
+      session_.RequestDeadline());
+  if (!c.ok()) {
+    Status s = Release();
+    (void)s;  // the queueing error is the one worth reporting
+    return c.status();
+  }
+  self_ = c->self;
+  state_ = State::kWaiting;
+  LogDebug("claim key created at rev " + std::to_string(self_.create_revision));
+  return Evaluate();
+}
+
+Status Semaphore::Evaluate() {
+  auto listing = backend_->ListThrough(prefix_, self_.create_revision,
+                                       session_.RequestDeadline());
+  // On failure the next Pump() reads again; the old watch stays meanwhile.
+  requery_ = !listing.ok();
+  if (!listing.ok()) return listing.status();
+  view_ = std::move(listing->first);
+  view_revision_ = listing->second;
+  return Decide();
+}
+
+Status Semaphore::Decide() {
+  std::vector<ClaimInfo> claims;
+  claims.reserve(view_.size());
+  size_t mine = view_.size();
+  for (size_t i = 0; i < view_.size(); ++i) {
+    claims.push_back(ClaimFromKey(view_[i]));
+    if (view_[i].key == self_.key) mine = i;
+  }
+  if (mine == view_.size()) {
+    Lose(Error(Code::kSessionLost, "our key " + self_.key + " is gone"));
+    return Status::Ok();
+  }
+  std::vector<Admission> verdict = Admit(claims, options_.max);
+  if (verdict[mine] == Admission::kHolds) {
+    // Mark the claim as admitted: this is what wakes the next in line.
+    Result<bool> marked = backend_->PutIfOwned(
+        self_.key, options_.held_value, session_.lease_id(),
+        self_.create_revision, session_.RequestDeadline());
+    if (!marked.ok()) {
+      requery_ = true;
+      return marked.status().With("mark " + self_.key + " held");
+    }
+    if (!*marked) {
+      Lose(Error(Code::kSessionLost, "our key " + self_.key + " is gone"));
+      return Status::Ok();
+    }
+    state_ = State::kHeld;
+    view_.clear();
+    Watch(Role::kHolder, "");
+    return Status::Ok();
+  }
+  if (verdict[mine] == Admission::kSkipped) {
+    // Our host already holds through an earlier --spread claim: wait for
+    // that one to leave.
+    for (size_t i = 0; i < mine; ++i) {
+      if (verdict[i] == Admission::kHolds && claims[i].spread &&
+          claims[i].host == claims[mine].host) {
+        Watch(Role::kSkipped, view_[i].key);
+        return Status::Ok();
+      }
+    }
+  }
+  for (size_t i = mine; i-- > 0;) {
+    if (verdict[i] == Admission::kWaits) {
+      Watch(Role::kBehind, view_[i].key);
+      return Status::Ok();
+    }
+  }
+  Watch(Role::kHead, prefix_);
+  return Status::Ok();
+}
+
+void Semaphore::Watch(Role role, const std::string& target) {
+  bool same =
+      watch_ && role == role_ && (role == Role::kHead || role == Role::kHolder);
+  role_ = role;
+  if (same) return;  // the running watch already covers it
+  watch_.reset();
+  std::vector<backend::WatchSpec> specs;
+  specs.push_back({self_.key, false, view_revision_ + 1});
+  if (role == Role::kHead) specs.push_back({prefix_, true, view_revision_ + 1});
+  if (role == Role::kBehind || role == Role::kSkipped) {
+    specs.push_back({target, false, view_revision_ + 1});
+  }
+  watch_ =
+      backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
+  if (role != Role::kHolder) {
+    LogDebug(
+        std::string(role == Role::kHead ? "head of the line" : "queued") +
+        (target.empty() || role == Role::kHead ? "" : " behind " + target));
+  }
+}
+
+void Semaphore::ApplyToView(const backend::Event::Change& c) {
+  auto it = std::find_if(
+      view_.begin(), view_.end(),
+      [&](const backend::KeyValue& kv) { return kv.key == c.kv.key; });
+  if (c.deleted) {
+    if (it != view_.end()) view_.erase(it);
+    return;
+  }
+  if (c.kv.create_revision > self_.create_revision) return;  // behind us
+  if (it != view_.end()) {
+    *it = c.kv;
+  } else {
+    // A key ahead of us we did not know: impossible for keys created
+    // before our read, but keep the view sorted whatever happens.
+    view_.insert(
+        std::upper_bound(
+            view_.begin(), view_.end(), c.kv,
+            [](const backend::KeyValue& a, const backend::KeyValue& b) {
+              return a.create_revision < b.create_revision;
+            }),
+        c.kv);
+  }
+}
+
+void Semaphore::Lose(Status why) {
+  if (state_ == State::kLost || state_ == State::kReleased) return;
+  state_ = State::kLost;
+  loss_ = std::move(why);
+}
+
+Status Semaphore::Pump() {
+  bool changed = false;
+  for (backend::Event& e : session_.sink().Drain()) {
+    if (state_ == State::kLost || state_ == State::kReleased) break;
+    if (std::optional<Status> lost = session_.Apply(e)) Lose(*lost);
+    if (e.tag != watch_tag_) continue;  // keep-alive, or a replaced watch
+    if (e.kind == backend::Event::Kind::kWatchFailed) {
+      Lose(e.status.With("watch " + self_.key));
+      continue;
+    }
+    for (const backend::Event::Change& c : e.changes) {
+      if (e.spec == 0 || c.kv.key == self_.key) {
+        if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
+        if (e.spec == 0) continue;
+      }
+      if (role_ == Role::kHead) ApplyToView(c);
+      view_revision_ = std::max(view_revision_, c.kv.mod_revision);
+      changed = true;
+    }
+  }
+  if (state_ != State::kWaiting) return Status::Ok();
+  if (requery_ || (changed && role_ != Role::kHead)) return Evaluate();
+  if (changed) return Decide();  // the head decides from its own view
+  return Status::Ok();
+}
+
+Status Semaphore::Release() {
+  state_ = State::kReleased;
+  Status s = session_.Revoke();
+  watch_.reset();
+  return s.ok() ? s : s.With("release " + self_.key);
+}
+
+}  // namespace conch::primitives
