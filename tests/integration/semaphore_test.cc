@@ -1,0 +1,161 @@
+// The semaphore primitive against a real store: admission whichever holder
+// leaves, weights, --spread, loss on outside faults, and herd-free waking.
+#include "primitives/semaphore.h"
+
+#include <array>
+
+#include <gtest/gtest.h>
+
+#include "base/signals.h"
+#include "primitives/holder.h"
+#include "primitives/keys.h"
+#include "store_fixture.h"
+
+namespace conch::testing {
+namespace {
+
+using primitives::Claim;
+using primitives::Semaphore;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class SemaphoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    CONCH_REQUIRE_ETCD();
+    StartStore();
+  }
+
+  std::unique_ptr<Semaphore> Claimant(int64_t max, int64_t weight = 1,
+                                      bool spread = false,
+                                      const std::string& host = "h1") {
+    primitives::SemaphoreOptions o;
+    o.name = Name();
+    o.max = max;
+    o.weight = weight;
+    o.spread = spread;
+    primitives::Holder holder{host, 1, "2026-01-01T00:00:00Z", "test"};
+    holder.weight = weight;
+    holder.spread = spread;
+    o.value = primitives::EncodeHolder(holder);
+    holder.held = true;
+    o.held_value = primitives::EncodeHolder(holder);
+    o.session.ttl = seconds(30);  // no keep-alive traffic in a test's window
+    o.session.kill_after = seconds(1);
+    o.session.request_timeout = seconds(3);
+    auto s = std::make_unique<Semaphore>(backend_.get(), o);
+    Status st = s->Acquire();
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return s;
+  }
+
+  // Pumps every claim until `target` reaches `state` or the timeout.
+  static bool PumpUntil(std::vector<Semaphore*> all, Semaphore& target,
+                        Claim::State state, Duration timeout = seconds(2)) {
+    MonoTime until = MonoNow() + timeout;
+    while (target.state() != state && MonoNow() < until) {
+      for (Semaphore* s : all) {
+        std::array<int, 1> fds = {s->fd()};
+        Result<int> r = WaitReadable(fds, MonoNow() + milliseconds(5));
+        if (r.ok() && *r == 0) {
+          Status st = s->Pump();
+          EXPECT_TRUE(st.ok()) << st.ToString();
+        }
+      }
+    }
+    return target.state() == state;
+  }
+
+  // True if `s` receives any store event within `window`.
+  static bool Woken(Semaphore& s, Duration window) {
+    std::array<int, 1> fds = {s.fd()};
+    Result<int> r = WaitReadable(fds, MonoNow() + window);
+    return r.ok() && *r == 0;
+  }
+
+  // Lets every claim's streams settle and consumes what they reported.
+  static void Settle(std::vector<Semaphore*> all) {
+    std::this_thread::sleep_for(milliseconds(300));
+    for (Semaphore* s : all) {
+      Status st = s->Pump();
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
+  }
+
+  std::string Name() const {
+    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+};
+
+TEST_P(SemaphoreTest, AnyHolderLeavingAdmitsTheHead) {
+  auto a = Claimant(2), b = Claimant(2), c = Claimant(2);
+  EXPECT_EQ(a->state(), Claim::State::kHeld);
+  EXPECT_EQ(b->state(), Claim::State::kHeld);
+  EXPECT_EQ(c->state(), Claim::State::kWaiting);
+  ASSERT_TRUE(b->Release().ok());  // the newer holder leaves
+  EXPECT_TRUE(PumpUntil({a.get(), c.get()}, *c, Claim::State::kHeld));
+  EXPECT_EQ(a->state(), Claim::State::kHeld);
+}
+
+TEST_P(SemaphoreTest, AReleaseWakesOnlyWhoCanMoveUp) {
+  auto a = Claimant(1), b = Claimant(1), c = Claimant(1), d = Claimant(1);
+  std::vector<Semaphore*> all = {a.get(), b.get(), c.get(), d.get()};
+  Settle(all);
+  ASSERT_TRUE(a->Release().ok());
+  EXPECT_TRUE(PumpUntil({b.get()}, *b, Claim::State::kHeld));
+  // b marked itself held, which wakes c, now the head of the line; d,
+  // behind c, hears nothing.
+  EXPECT_TRUE(Woken(*c, milliseconds(500)));
+  ASSERT_TRUE(c->Pump().ok());
+  EXPECT_EQ(c->state(), Claim::State::kWaiting);
+  EXPECT_FALSE(Woken(*d, milliseconds(300)));
+  ASSERT_TRUE(b->Release().ok());
+  EXPECT_TRUE(PumpUntil({c.get()}, *c, Claim::State::kHeld));
+  EXPECT_EQ(d->state(), Claim::State::kWaiting);
+}
+
+TEST_P(SemaphoreTest, WeightsAreTakenWholeInArrivalOrder) {
+  auto a = Claimant(3, 2), b = Claimant(3, 2), c = Claimant(3, 1);
+  EXPECT_EQ(a->state(), Claim::State::kHeld);
+  EXPECT_EQ(b->state(), Claim::State::kWaiting);  // 1 unit free, needs 2
+  EXPECT_EQ(c->state(), Claim::State::kWaiting);  // behind the heavy head
+  ASSERT_TRUE(a->Release().ok());
+  EXPECT_TRUE(PumpUntil({b.get(), c.get()}, *b, Claim::State::kHeld));
+  EXPECT_TRUE(PumpUntil({b.get(), c.get()}, *c, Claim::State::kHeld));
+}
+
+TEST_P(SemaphoreTest, SpreadAdmitsOneClaimPerHost) {
+  auto a = Claimant(2, 1, true, "hostA");
+  auto b = Claimant(2, 1, true, "hostA");
+  auto c = Claimant(2, 1, true, "hostB");
+  EXPECT_EQ(a->state(), Claim::State::kHeld);
+  EXPECT_EQ(b->state(), Claim::State::kWaiting);  // skipped, not blocking
+  EXPECT_EQ(c->state(), Claim::State::kHeld);
+  ASSERT_TRUE(a->Release().ok());
+  EXPECT_TRUE(PumpUntil({b.get(), c.get()}, *b, Claim::State::kHeld));
+}
+
+TEST_P(SemaphoreTest, ARevokedHolderLosesAndItsUnitsPassOn) {
+  auto a = Claimant(1), b = Claimant(1);
+  EtcdctlResult r =
+      RunEtcdctl(cluster_->endpoints(),
+                 {"lease", "revoke", primitives::LeaseHex(a->lease_id())});
+  ASSERT_EQ(r.exit_code, 0) << r.errors;
+  EXPECT_TRUE(PumpUntil({a.get(), b.get()}, *a, Claim::State::kLost));
+  EXPECT_TRUE(PumpUntil({a.get(), b.get()}, *b, Claim::State::kHeld));
+}
+
+TEST_P(SemaphoreTest, AdmittedClaimsMarkThemselvesHeld) {
+  auto a = Claimant(1), b = Claimant(1);
+  auto listing = backend_->List(primitives::SemaPrefix(Name(), 1), 0, Soon());
+  ASSERT_TRUE(listing.ok());
+  ASSERT_EQ(listing->first.size(), 2u);
+  EXPECT_TRUE(primitives::DecodeHolder(listing->first[0].value)->held);
+  EXPECT_FALSE(primitives::DecodeHolder(listing->first[1].value)->held);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, SemaphoreTest,
+                         ::testing::Values(StoreKind::kEtcd), StoreName);
+
+}  // namespace
+}  // namespace conch::testing
