@@ -19,8 +19,10 @@ void FlagSet::String(const std::string& name, std::string* dst,
 
 void FlagSet::Duration(const std::string& name, conch::Duration* dst,
                        const std::string& help) {
+  // A negative default means "no limit"; the help text says so.
   flags_.push_back(
-      {name, Kind::kDuration, dst, help, "D", FormatDuration(*dst)});
+      {name, Kind::kDuration, dst, help, "D",
+       *dst < conch::Duration::zero() ? "" : FormatDuration(*dst)});
 }
 
 void FlagSet::Int(const std::string& name, int64_t* dst,
