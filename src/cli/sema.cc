@@ -40,7 +40,7 @@ int ParseSema(const std::vector<std::string>& args, SemaFlags* f) {
   config::FlagSet flags(kSemaUsage);
   Status env = config::RegisterGlobalFlags(flags, &f->run.global);
   flags.Int("max", &f->max, "units in the semaphore (required, at least 1)");
-  flags.Int("weight", &f->weight, "units this claim takes (default 1)");
+  flags.Int("weight", &f->weight, "units this claim takes, 1..max");
   flags.Bool("spread", &f->spread, "at most one claim per host holds");
   RegisterRunFlags(flags, &f->run);
   // The original's sema: --wait 0 means do not wait; negative, forever.

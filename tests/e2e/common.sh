@@ -269,3 +269,32 @@ put_holder() {
 lease_ttl_line() {
   etcdctl_ lease timetolive "$1" 2>&1
 }
+
+# stamp FILE: a shell snippet for a child to run, writing the time in ms to
+# $T/FILE.
+stamp() {
+  echo "echo \$((\$(date +%s%N) / 1000000)) > '$T/$1'"
+}
+
+# --- semaphores ------------------------------------------------------------
+
+# sema_entries NAME: one JSON object a claim {key, rev, value}, in creation
+# order, for every --max of semaphore NAME.
+sema_entries() {
+  etcdctl_ get --prefix "/conch/v1/sema/$1/" -w json |
+    jq -c '.kvs // [] | sort_by(.create_revision) | .[] |
+      {key: (.key | @base64d), rev: .create_revision,
+       value: (.value | @base64d | fromjson? // .)}'
+}
+
+# sema_keys NAME: the claims' keys, one a line, in creation order.
+sema_keys() {
+  etcdctl_ get --prefix "/conch/v1/sema/$1/" -w json |
+    jq -r '.kvs // [] | sort_by(.create_revision) | .[].key | @base64d'
+}
+
+# sema_count NAME: how many claims semaphore NAME has.
+sema_count() {
+  etcdctl_ get --prefix "/conch/v1/sema/$1/" --keys-only -w json |
+    jq '.kvs // [] | length'
+}

@@ -8,11 +8,6 @@ source "$(dirname "$0")/common.sh"
 etcd_start
 export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
 
-# Timestamps in ms, written by the children themselves.
-stamp() {
-  echo "echo \$((\$(date +%s%N) / 1000000)) > '$T/$1'"
-}
-
 step "a clean exit hands over to the queued waiter within 1 s"
 bg a "$CONCH" elect ho --ttl 10s -- sh -c "
   echo \$\$ > '$T/a.pid'

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The front end of `conch sema`: help, every usage error (exit 64, nothing
+# runs, no key written) and the Go flag spellings that must work.
+source "$(dirname "$0")/common.sh"
+
+etcd_start
+export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+
+# sema_all_keys: how many keys exist under /conch/v1/sema/.
+sema_all_keys() {
+  etcdctl_ get --prefix /conch/v1/sema/ --keys-only -w json | jq '.kvs // [] | length'
+}
+
+step "sema --help prints usage on stdout and exits 0"
+run sema_help timeout 10 "$CONCH" sema --help
+assert_eq 0 "$RC" "conch sema --help exit code"
+assert_match 'max' "$OUT" "conch sema --help output"
+assert_match 'weight' "$OUT" "conch sema --help output"
+assert_match 'spread' "$OUT" "conch sema --help output"
+run help "$CONCH" help
+assert_match 'sema' "$OUT" "conch help lists sema"
+
+# expect_usage NAME ARGS...: conch ARGS must exit 64 with a message on
+# stderr, and the command (touch $T/ran) must not run. Bounded by timeout
+# (124) in case a wrong acceptance makes it wait.
+expect_usage() {
+  local name=$1
+  shift
+  rm -f "$T/ran"
+  run "usage_$name" timeout 10 "$CONCH" "$@"
+  assert_eq 64 "$RC" "usage error '$name' (conch $*) exit code"
+  [[ -n $ERR ]] || fail "usage error '$name' printed nothing on stderr"
+  [[ ! -e $T/ran ]] || fail "usage error '$name' ran the command"
+}
+
+step "usage errors exit 64 without running anything"
+long_name=$(printf 'a%.0s' {1..129})
+expect_usage no_max sema su -- touch "$T/ran"
+expect_usage max_zero sema su --max 0 -- touch "$T/ran"
+expect_usage max_negative sema su --max -1 -- touch "$T/ran"
+expect_usage max_not_a_number sema su --max abc -- touch "$T/ran"
+expect_usage max_without_value sema su --max
+expect_usage weight_above_max sema su --max 3 --weight 4 -- touch "$T/ran"
+expect_usage weight_zero sema su --max 3 --weight 0 -- touch "$T/ran"
+expect_usage weight_negative sema su --max 3 --weight -1 -- touch "$T/ran"
+expect_usage spread_weight_2 sema su --max 3 --spread --weight 2 -- touch "$T/ran"
+expect_usage name_with_slash sema a/b --max 2 -- touch "$T/ran"
+expect_usage name_empty sema "" --max 2 -- touch "$T/ran"
+expect_usage name_129_bytes sema "$long_name" --max 2 -- touch "$T/ran"
+expect_usage missing_name sema
+expect_usage missing_name_before_dashes sema -- touch "$T/ran"
+expect_usage missing_command sema su --max 2
+expect_usage missing_command_after_dashes sema su --max 2 --
+expect_usage bad_flag sema su --max 2 --bogus -- touch "$T/ran"
+expect_usage kill_after_vs_ttl sema su --max 2 --ttl 3s -- touch "$T/ran"
+expect_usage wait_not_a_duration sema su --max 2 --wait abc -- touch "$T/ran"
+assert_eq 0 "$(sema_all_keys)" "keys under /conch/v1/sema/ after the usage errors"
+
+# expect_runs NAME ARGS...: conch ARGS must run the command (which prints
+# "ran") and exit 0.
+expect_runs() {
+  local name=$1
+  shift
+  run "runs_$name" timeout 10 "$CONCH" "$@"
+  assert_eq 0 "$RC" "'$name' (conch $*) exit code"
+  assert_eq ran "$OUT" "'$name' (conch $*) stdout"
+}
+
+step "Go flag spellings are accepted"
+expect_runs single_dash sema su -max 2 -nonblock -ttl=3s -kill-after 1s -- echo ran
+expect_runs double_dash_equals sema su --max=2 --weight=2 --nonblock --ttl=3s --kill-after=1s -- echo ran
+expect_runs double_dash_space sema su --max 2 --weight 1 --ttl 3s --kill-after 1s --nonblock -- echo ran
+expect_runs flags_after_max sema su --spread --max 1 --wait 5s -- echo ran
+expect_runs weight_equals_max sema su --max 3 --weight 3 -- echo ran
+expect_runs name_128_bytes sema "${long_name:1}" --max 1 --nonblock -- echo ran
+CONCH_TTL=3s expect_runs env_ttl sema su --max 1 --kill-after 1s -- echo ran
+(
+  unset CONCH_ENDPOINTS
+  expect_runs endpoints_flag sema su --max 1 --endpoints "$ETCD_ENDPOINTS" \
+    --dial-timeout 2s -- echo ran
+)
+assert_eq 0 "$(sema_all_keys)" "keys under /conch/v1/sema/ at the end"
+
+step "unreachable store: 69 within the dial timeout, nothing runs"
+run unreachable timeout 10 "$CONCH" sema su --max 1 --endpoints 127.0.0.1:1 \
+  --dial-timeout 1s -- touch "$T/ran"
+assert_eq 69 "$RC" "--endpoints 127.0.0.1:1 --dial-timeout 1s"
+assert_lt "$ELAPSED_MS" 2500 "ms until exit 69"
+[[ ! -e $T/ran ]] || fail "the command ran although the store was unreachable"
+
+pass
