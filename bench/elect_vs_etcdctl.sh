@@ -25,6 +25,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/etcd.sh
 source "$ROOT/scripts/lib/etcd.sh"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 OUT=""
 WARMUP=5 RUNS=100 RSS_RUNS=20 HAND_RUNS=20 DIRTY_RUNS=5
@@ -41,16 +43,9 @@ while (($#)); do
 done
 if [[ -n $OUT && $OUT != /* ]]; then OUT="$PWD/$OUT"; fi
 
-die() { echo "bench: error: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
 
 # --- tools ----------------------------------------------------------------
-CONCH_BIN=${CONCH_BIN:-build/conch}
-if [[ $CONCH_BIN != /* ]]; then
-  if [[ -e $PWD/$CONCH_BIN ]]; then CONCH_BIN=$PWD/$CONCH_BIN
-  else CONCH_BIN=$ROOT/$CONCH_BIN; fi
-fi
-[[ -x $CONCH_BIN ]] || die "conch binary not found or not executable: $CONCH_BIN (build it, or set CONCH_BIN)"
+find_conch_bin
 for tool in etcd etcdctl python3 timeout sync date; do
   command -v "$tool" >/dev/null || die "required tool '$tool' is missing (run scripts/install-deps.sh)"
 done
@@ -80,44 +75,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# True while pid exists and is not a zombie.
-is_running() {
-  local s
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  [[ ${s%% *} != Z ]]
-}
-# Waits up to $2 seconds for background pid $1, KILLs it after that; sets
-# WAIT_RC to and returns its exit status. (Not for use inside $(...): only
-# this shell can reap its own children.)
-WAIT_RC=0
-wait_bounded() {
-  local pid=$1 deadline=$((SECONDS + $2))
-  WAIT_RC=0
-  while is_running "$pid" && ((SECONDS < deadline)); do sleep 0.02; done
-  if is_running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || WAIT_RC=$?
-  return "$WAIT_RC"
-}
-# Waits up to $2 seconds for file $1 to exist and be non-empty.
-wait_file() {
-  local deadline=$((SECONDS + $2))
-  until [[ -s $1 ]]; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.005
-  done
-}
-count_keys() {
-  etcdctl --endpoints "$EP" get --prefix --keys-only "$1" | grep -c . || true
-}
-# Waits up to $3 seconds until exactly $2 keys exist under prefix $1.
-wait_keys() {
-  local deadline=$((SECONDS + $3))
-  until [[ $(count_keys "$1") -eq $2 ]]; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.02
-  done
-}
 
 log "etcd data dir (normal disk, not tmpfs): $WORK/etcd"
 etcd_start "$WORK" || die "could not start etcd (log: $WORK/etcd.log)"

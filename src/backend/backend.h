@@ -51,6 +51,8 @@ struct Event {
     kSessionLost,   // the store says the session is gone (status says why)
     kWatch,         // changes on watched keys, in revision order
     kWatchFailed,   // the watch cannot continue (e.g. history compacted)
+    kWatchCreated,  // a spec's watcher is live; reports changes after
+                    // `revision`
   };
   struct Change {
     bool deleted = false;
@@ -61,8 +63,9 @@ struct Event {
   uint64_t tag = 0;  // the tag given when the stream was started
   MonoTime sent{};   // kKeepAliveAck: when the acknowledged request was sent
   Duration ttl{};    // kKeepAliveAck: the TTL granted by that renewal
-  int64_t revision = 0;         // kWatch: store revision of the changes
-  size_t spec = 0;              // kWatch: index of the WatchSpec changed
+  int64_t revision = 0;         // kWatch: store revision of the changes;
+                                // kWatchCreated: the watcher covers later ones
+  size_t spec = 0;              // kWatch, kWatchCreated: index of the WatchSpec
   std::vector<Change> changes;  // kWatch
   Status status;                // kSessionLost, kWatchFailed
 };
@@ -83,8 +86,12 @@ class Watch {
 
 struct WatchSpec {
   std::string key;
-  bool prefix = false;         // watch every key under `key`
-  int64_t start_revision = 0;  // first revision to report (inclusive)
+  bool prefix = false;  // watch every key under `key`
+  // First revision to report (inclusive). 0 means "from now": the watcher
+  // is live at once, and its kWatchCreated event says from which revision,
+  // so the caller can read once to cover the gap. A start in the past is
+  // caught up by etcd only every 100 ms, so waiting claims start from now.
+  int64_t start_revision = 0;
 };
 
 // The result of CreateContender.
@@ -163,7 +170,8 @@ class Backend {
 
   // Watches the given keys on one stream on a dedicated thread. Resumes by
   // itself after a broken connection, from the next unseen revision.
-  // Pushes kWatch for changes and kWatchFailed once if it cannot go on.
+  // Pushes kWatchCreated once per spec when its watcher is first live,
+  // kWatch for changes, and kWatchFailed once if it cannot go on.
   virtual std::unique_ptr<Watch> StartWatch(std::vector<WatchSpec> specs,
                                             EventSink* sink, uint64_t tag) = 0;
 };

@@ -42,6 +42,7 @@ Status Election::Acquire() {
 }
 
 // Finds the candidate just ahead of us and watches it (and our own key).
+// A watch that already follows that candidate is kept.
 Status Election::FollowQueue() {
   Result<backend::Predecessor> p = backend_->FindPredecessor(
       prefix_, self_.create_revision, session_.RequestDeadline());
@@ -54,18 +55,25 @@ Status Election::FollowQueue() {
     return Status::Ok();
   }
   predecessor_is_first_ = p->first && p->first->key == p->previous->key;
+  if (watch_ && predecessor_ && predecessor_->key == p->previous->key) {
+    return Status::Ok();
+  }
   WatchFrom(p->previous, p->revision + 1);
   LogDebug("queued behind " + p->previous->key);
   return Status::Ok();
 }
 
+// Our own key is watched from `rev`, so no change to it is ever missed. The
+// predecessor is watched from now, which etcd serves at once (a start in
+// the past waits for its 100 ms catch-up); when that watcher is live, one
+// more read covers the revisions between our read and it.
 void Election::WatchFrom(std::optional<backend::KeyValue> predecessor,
                          int64_t rev) {
   watch_.reset();
   predecessor_ = std::move(predecessor);
   std::vector<backend::WatchSpec> specs;
   specs.push_back({self_.key, false, rev});
-  if (predecessor_) specs.push_back({predecessor_->key, false, rev});
+  if (predecessor_) specs.push_back({predecessor_->key, false, 0});
   watch_ =
       backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
 }
@@ -78,12 +86,17 @@ void Election::Lose(Status why) {
 
 Status Election::Pump() {
   bool predecessor_gone = false;
+  bool recheck = false;
   for (backend::Event& e : session_.sink().Drain()) {
     if (state_ == State::kLost || state_ == State::kReleased) break;
     if (std::optional<Status> lost = session_.Apply(e)) Lose(*lost);
     if (e.tag != watch_tag_) continue;  // keep-alive, or a replaced watch
     if (e.kind == backend::Event::Kind::kWatchFailed) {
       Lose(e.status.With("watch " + self_.key));
+      continue;
+    }
+    if (e.kind == backend::Event::Kind::kWatchCreated) {
+      recheck = true;  // the predecessor may have left before it was live
       continue;
     }
     for (const backend::Event::Change& c : e.changes) {
@@ -95,7 +108,8 @@ Status Election::Pump() {
     }
   }
   if (requery_) predecessor_gone = true;
-  if (state_ != State::kWaiting || !predecessor_gone) return Status::Ok();
+  if (state_ != State::kWaiting) return Status::Ok();
+  if (!predecessor_gone) return recheck ? FollowQueue() : Status::Ok();
   LogDebug("predecessor gone");
   if (predecessor_is_first_ && !requery_) {
     // The leader itself left and nobody else was ahead of us: no key can

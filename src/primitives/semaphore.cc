@@ -57,6 +57,7 @@ Status Semaphore::Evaluate() {
   if (!listing.ok()) return listing.status();
   view_ = std::move(listing->first);
   view_revision_ = listing->second;
+  read_revision_ = listing->second;
   return Decide();
 }
 
@@ -88,7 +89,7 @@ Status Semaphore::Decide() {
     }
     state_ = State::kHeld;
     view_.clear();
-    Watch(Role::kHolder, "");
+    Watch(Role::kHolder, self_.key);
     return Status::Ok();
   }
   if (verdict[mine] == Admission::kSkipped) {
@@ -112,28 +113,31 @@ Status Semaphore::Decide() {
   return Status::Ok();
 }
 
+// Our own key is watched from the view's revision, so no change to it is
+// ever missed. The target (prefix, predecessor or host-mate) is watched from
+// now, which etcd serves at once (a start in the past waits for its 100 ms
+// catch-up); when that watcher is live, one more read covers the revisions
+// between the view and it. A watch that already follows the same target is
+// kept.
 void Semaphore::Watch(Role role, const std::string& target) {
-  bool same =
-      watch_ && role == role_ && (role == Role::kHead || role == Role::kHolder);
+  if (watch_ && role == role_ && target == target_) return;
   role_ = role;
-  if (same) return;  // the running watch already covers it
+  target_ = target;
   watch_.reset();
   std::vector<backend::WatchSpec> specs;
   specs.push_back({self_.key, false, view_revision_ + 1});
-  if (role == Role::kHead) specs.push_back({prefix_, true, view_revision_ + 1});
-  if (role == Role::kBehind || role == Role::kSkipped) {
-    specs.push_back({target, false, view_revision_ + 1});
-  }
+  if (role != Role::kHolder) specs.push_back({target, role == Role::kHead, 0});
   watch_ =
       backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
-  if (role != Role::kHolder) {
-    LogDebug(
-        std::string(role == Role::kHead ? "head of the line" : "queued") +
-        (target.empty() || role == Role::kHead ? "" : " behind " + target));
+  if (role == Role::kHead) LogDebug("head of the line");
+  if (role == Role::kBehind || role == Role::kSkipped) {
+    LogDebug("queued behind " + target);
   }
 }
 
 void Semaphore::ApplyToView(const backend::Event::Change& c) {
+  // The read that built the view already reflects older changes.
+  if (c.kv.mod_revision <= read_revision_) return;
   auto it = std::find_if(
       view_.begin(), view_.end(),
       [&](const backend::KeyValue& kv) { return kv.key == c.kv.key; });
@@ -165,6 +169,7 @@ void Semaphore::Lose(Status why) {
 
 Status Semaphore::Pump() {
   bool changed = false;
+  bool recheck = false;
   for (backend::Event& e : session_.sink().Drain()) {
     if (state_ == State::kLost || state_ == State::kReleased) break;
     if (std::optional<Status> lost = session_.Apply(e)) Lose(*lost);
@@ -173,18 +178,26 @@ Status Semaphore::Pump() {
       Lose(e.status.With("watch " + self_.key));
       continue;
     }
+    if (e.kind == backend::Event::Kind::kWatchCreated) {
+      recheck = true;  // the target may have changed before it was live
+      continue;
+    }
     for (const backend::Event::Change& c : e.changes) {
       if (e.spec == 0 || c.kv.key == self_.key) {
         if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
         if (e.spec == 0) continue;
       }
-      if (role_ == Role::kHead) ApplyToView(c);
+      if (role_ == Role::kHead) {
+        ApplyToView(c);
+      }
       view_revision_ = std::max(view_revision_, c.kv.mod_revision);
       changed = true;
     }
   }
   if (state_ != State::kWaiting) return Status::Ok();
-  if (requery_ || (changed && role_ != Role::kHead)) return Evaluate();
+  if (requery_ || recheck || (changed && role_ != Role::kHead)) {
+    return Evaluate();
+  }
   if (changed) return Decide();  // the head decides from its own view
   return Status::Ok();
 }

@@ -79,8 +79,10 @@ class Semaphore final : public Claim {
   bool requery_ = false;
 
   Role role_ = Role::kHead;
+  std::string target_;  // what the running watch follows besides our key
   std::vector<backend::KeyValue> view_;  // keys up to ours, creation order
   int64_t view_revision_ = 0;            // view_ is current through this
+  int64_t read_revision_ = 0;            // revision of the last read
 
   std::unique_ptr<backend::Watch> watch_;
   uint64_t watch_tag_ = kKeepAliveTag;

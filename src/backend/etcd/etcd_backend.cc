@@ -347,6 +347,21 @@ class EtcdWatch final : public Watch, private StreamLoop {
     pb::WatchResponse resp;
     while (stream->Read(&resp)) {
       *carried = true;
+      if (resp.created() && !resp.canceled()) {
+        size_t index = static_cast<size_t>(resp.watch_id() - 1);
+        if (index < specs_.size() && specs_[index].start_revision == 0) {
+          // Live from now: resume from here after a reconnect, and tell the
+          // owner which revisions the watcher covers.
+          specs_[index].start_revision = resp.header().revision() + 1;
+          Event e;
+          e.kind = Event::Kind::kWatchCreated;
+          e.tag = tag_;
+          e.spec = index;
+          e.revision = resp.header().revision();
+          sink_->Push(std::move(e));
+        }
+        continue;
+      }
       if (resp.canceled()) {
         Event e;
         e.kind = Event::Kind::kWatchFailed;
