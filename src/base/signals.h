@@ -19,7 +19,8 @@
 
 namespace conch {
 
-// The signals conch handles itself: TERM, INT, HUP, QUIT, USR1, USR2.
+// The signals conch handles itself: TERM, INT, HUP, QUIT, USR1, USR2, and
+// CHLD (to reap orphaned descendants re-parented to it).
 // Also ignores SIGPIPE (a dead store connection must be an error, not death).
 void BlockSignals();
 sigset_t HandledSignals();

@@ -273,6 +273,9 @@ int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
     LogError(signals.status().ToString());
     return kExitNotAcquired;
   }
+  // Orphaned descendants of the command are re-parented to us, not init,
+  // so that they can be killed with it.
+  if (Status s = supervisor::BecomeSubreaper(); !s.ok()) LogWarn(s.ToString());
   RestartBackoff backoff;
   for (bool first = true;; first = false) {
     Round r = RunRound(make_claim, *signals, f, what, first);

@@ -45,6 +45,9 @@ RunOutcome RunUnderHold(Child& child, Hold* hold, SignalFd& signals,
 
   for (;;) {
     if (std::optional<int> status = child.TryReap()) {
+      // Descendants that left the group (setsid) and were re-parented to
+      // us go too: nothing of the command outlives it.
+      KillOrphans(-1);
       out.wait_status = *status;
       if (hold_failed) out.end = RunOutcome::End::kHoldLost;
       return out;
@@ -108,6 +111,10 @@ RunOutcome RunUnderHold(Child& child, Hold* hold, SignalFd& signals,
     }
     if (*ready == 1) {
       while (std::optional<int> sig = signals.Read()) {
+        if (*sig == SIGCHLD) {
+          ReapOrphans(child.pid());
+          continue;
+        }
         child.SignalGroup(*sig);
         if (!IsStopSignal(*sig)) continue;
         LogInfo("received " + SigName(*sig) + "; passed it to the " +

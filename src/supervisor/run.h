@@ -4,7 +4,9 @@
 // The loop polls, in priority order: the process's exit, conch's signals,
 // and the hold's store events. It ends only when the process has been
 // reaped, so no path leaves it running:
-//  - the process exits: any group members left behind are SIGKILLed;
+//  - the process exits: any group members left behind are SIGKILLed, and
+//    so are descendants that left the group and were re-parented to conch
+//    (a subreaper, see BecomeSubreaper());
 //  - the hold's fail-closed deadline: SIGTERM to the group at term_at(),
 //    SIGKILL at kill_at();
 //  - the store ends the hold (lost()): SIGTERM now, SIGKILL after

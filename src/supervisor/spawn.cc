@@ -1,5 +1,6 @@
 #include "supervisor/spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -11,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace conch::supervisor {
 
@@ -187,6 +190,79 @@ int Child::KillAndReap() {
   }
   reaped_ = true;
   return status;
+}
+
+namespace {
+
+struct ChildProc {
+  pid_t pid;
+  char state;  // 'Z' once exited
+};
+
+// The children of this process, from /proc: re-parented orphans are not
+// ours by fork, so only the kernel's parent field finds them.
+std::vector<ChildProc> ListChildren() {
+  std::vector<ChildProc> out;
+  pid_t self = ::getpid();
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return out;
+  while (struct dirent* entry = ::readdir(dir)) {
+    const char* name = entry->d_name;
+    if (name[0] < '1' || name[0] > '9') continue;
+    std::string path = std::string("/proc/") + name + "/stat";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+    ::close(fd);
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    // "pid (comm) state ppid ...": comm may contain spaces and ')'.
+    const char* close_paren = std::strrchr(buf, ')');
+    if (close_paren == nullptr) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) continue;
+    if (ppid == self)
+      out.push_back({static_cast<pid_t>(std::atoi(name)), state});
+  }
+  ::closedir(dir);
+  return out;
+}
+
+}  // namespace
+
+Status BecomeSubreaper() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    return FromErrno("become child subreaper", errno);
+  }
+  return Status::Ok();
+}
+
+void ReapOrphans(pid_t keep) {
+  for (const ChildProc& c : ListChildren()) {
+    if (c.pid != keep && c.state == 'Z') ::waitpid(c.pid, nullptr, WNOHANG);
+  }
+}
+
+void KillOrphans(pid_t keep) {
+  // Each round kills the children we have now; their own children are then
+  // re-parented to us and show up in the next round.
+  for (int round = 0; round < 100; ++round) {
+    std::vector<ChildProc> children = ListChildren();
+    bool any = false;
+    for (const ChildProc& c : children) {
+      if (c.pid == keep) continue;
+      any = true;
+      ::kill(c.pid, SIGKILL);
+    }
+    if (!any) return;
+    for (const ChildProc& c : children) {
+      if (c.pid != keep) ::waitpid(c.pid, nullptr, 0);
+    }
+    // Re-parenting happens as each dies; give the kernel a moment.
+    ::usleep(10000);
+  }
 }
 
 int ExitCodeFromWaitStatus(int wait_status) {

@@ -64,6 +64,21 @@ class Child {
   bool reaped_ = true;
 };
 
+// Makes this process the reaper of its orphaned descendants
+// (PR_SET_CHILD_SUBREAPER): a process that leaves the command's group
+// (setsid) and loses its parent is re-parented to conch instead of init, so
+// KillOrphans() can still reach it.
+Status BecomeSubreaper();
+
+// Reaps children of this process that have exited, except `keep` (the
+// supervised child, whose status its Child collects). Call on SIGCHLD.
+void ReapOrphans(pid_t keep);
+
+// SIGKILLs and reaps every child of this process except `keep`, again and
+// again as their own children are re-parented to us, until none is left
+// (at most ~1 s). Call when a command or hook has ended.
+void KillOrphans(pid_t keep);
+
 // Maps a wait status to conch's exit code: the exit code, or 128+signal.
 int ExitCodeFromWaitStatus(int wait_status);
 

@@ -85,6 +85,41 @@ TEST(SpawnTest, GroupMembersDieWithTheChild) {
   EXPECT_TRUE(gone) << "background member " << bg << " survived";
 }
 
+// Reads a pid written by a child, waiting up to 2 s for it.
+pid_t ReadPid(const std::string& path) {
+  for (int i = 0; i < 200; ++i) {
+    if (FILE* f = fopen(path.c_str(), "r")) {
+      int pid = 0;
+      bool ok = fscanf(f, "%d", &pid) == 1;
+      fclose(f);
+      if (ok && pid > 0) return pid;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+TEST(SpawnTest, DescendantsThatLeftTheGroupAreKilledAsOrphans) {
+  ASSERT_TRUE(BecomeSubreaper().ok());
+  char dir[] = "/tmp/conch-orphan-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string pidfile = std::string(dir) + "/escaped";
+  // setsid puts the inner shell in a new session, out of reach of the
+  // group kill; its parent exits at once, orphaning it to us.
+  Result<Child> c = Child::Spawn(Shell("setsid sh -c 'sleep 60 & echo $! > " +
+                                       pidfile + "; wait' & exit 0"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 0);
+  pid_t escaped = ReadPid(pidfile);
+  ASSERT_GT(escaped, 0);
+  EXPECT_EQ(kill(escaped, 0), 0) << "the escaped process should still run";
+  KillOrphans(-1);
+  EXPECT_EQ(kill(escaped, 0), -1)
+      << "escaped process " << escaped << " survived";
+  unlink(pidfile.c_str());
+  rmdir(dir);
+}
+
 TEST(SpawnTest, MissingCommandIsNotFound) {
   SpawnOptions o;
   o.argv = {"conch-no-such-command"};

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Nothing the command started outlives it, not even a process that left its
+# process group with setsid and was orphaned: conch is a child subreaper and
+# kills such descendants when the command ends, by exit or by loss.
+source "$(dirname "$0")/common.sh"
+
+etcd_start
+export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+
+# escape_cmd FILE: starts a setsid'd `sleep 100` (out of the command's
+# group), writes its pid to FILE, and returns at once.
+escape_cmd() {
+  echo "setsid sh -c 'sleep 100 & echo \$! > $1; wait' & while [ ! -s $1 ]; do sleep 0.01; done"
+}
+
+step "a setsid'd descendant dies when the command exits"
+run clean "$CONCH" elect orph -- sh -c "$(escape_cmd "$T/esc1.pid")"
+assert_eq 0 "$RC" "exit code"
+escaped=$(<"$T/esc1.pid")
+proc_alive "$escaped" && fail "escaped process $escaped outlived the command"
+
+step "a setsid'd descendant dies when the hold is lost"
+bg lost "$CONCH" elect orph2 --ttl 5s --kill-after 1s -- sh -c "$(escape_cmd "$T/esc2.pid"); sleep 100"
+wrapper=$BG_PID
+wait_for "[[ -s $T/esc2.pid ]]" 10 || fail "the command did not start"
+escaped=$(<"$T/esc2.pid")
+proc_alive "$escaped" || fail "the escaped process should run while the hold is held"
+lease=$(etcdctl_ get --prefix /conch/v1/elect/orph2/ --keys-only | head -n 1)
+etcdctl_ lease revoke "${lease##*/}" >/dev/null || fail "lease revoke failed"
+wait_exit "$wrapper" 10 || fail "wrapper still running 10 s after the revoke"
+assert_eq 70 "$RC" "exit code after the revoke"
+proc_alive "$escaped" && fail "escaped process $escaped outlived the lost hold"
+
+pass
