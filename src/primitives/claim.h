@@ -10,45 +10,16 @@
 // bounded by the request timeout.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 #include "primitives/hold_deadline.h"
 
 namespace conch::primitives {
-
-class Claim {
- public:
-  enum class State { kIdle, kWaiting, kHeld, kLost, kReleased };
-
-  virtual ~Claim() = default;
-
-  // Grants a session and queues. Returns with state kHeld or kWaiting;
-  // kUnavailable/kDeadlineExceeded if the store does not answer in time.
-  virtual Status Acquire() = 0;
-  // Readable when store events are pending.
-  virtual int fd() const = 0;
-  // Handles pending events. An error means a store read failed while
-  // waiting; needs_retry() is then true and Pump() should be called again
-  // after a short pause.
-  virtual Status Pump() = 0;
-  virtual bool needs_retry() const = 0;
-  // Revokes the session, which deletes our key in the same step, so the
-  // next claim is served at once. Bounded by the request timeout.
-  virtual Status Release() = 0;
-
-  virtual State state() const = 0;
-  virtual const Status& loss() const = 0;
-  virtual const HoldDeadline& deadline() const = 0;
-  virtual int64_t revision() const = 0;  // fencing token
-  virtual int64_t lease_id() const = 0;
-  virtual const std::string& name() const = 0;
-  virtual const std::string& key() const = 0;
-};
-
-const char* StateName(Claim::State state);
 
 struct SessionOptions {
   Duration ttl = std::chrono::seconds(10);
@@ -98,5 +69,75 @@ std::optional<Status> CheckOwnKey(const backend::Event::Change& change,
                                   const backend::KeyValue& self);
 
 inline constexpr uint64_t kKeepAliveTag = 1;
+
+// The shared machinery lives here too (session, own key, current watch,
+// loss), so that Election and Semaphore hold only their queueing logic.
+class Claim {
+ public:
+  enum class State { kIdle, kWaiting, kHeld, kLost, kReleased };
+
+  virtual ~Claim();  // releases unless already released (bounded)
+  Claim(const Claim&) = delete;
+  Claim& operator=(const Claim&) = delete;
+
+  // Grants a session and queues. Returns with state kHeld or kWaiting;
+  // kUnavailable/kDeadlineExceeded if the store does not answer in time.
+  virtual Status Acquire() = 0;
+  // Handles pending events. An error means a store read failed while
+  // waiting; needs_retry() is then true and Pump() should be called again
+  // after a short pause.
+  virtual Status Pump() = 0;
+  virtual const std::string& name() const = 0;
+
+  // Readable when store events are pending.
+  int fd() const;
+  bool needs_retry() const { return requery_; }
+  // Revokes the session, which deletes our key in the same step, so the
+  // next claim is served at once. Bounded by the request timeout.
+  Status Release();
+
+  State state() const { return state_; }
+  const Status& loss() const { return loss_; }
+  const HoldDeadline& deadline() const;
+  int64_t revision() const { return self_.create_revision; }  // fence
+  int64_t lease_id() const;
+  const std::string& key() const { return self_.key; }
+
+ protected:
+  Claim(backend::Backend* backend, const SessionOptions& options);
+
+  // Opens the session and creates our key, `prefix` + lease id, with
+  // `value`; state becomes kWaiting. Returns what the store answered (with
+  // the oldest key under `prefix`). On failure the session is released and
+  // the store's error returned.
+  Result<backend::Contender> Enqueue(const std::string& prefix,
+                                     const std::string& value);
+  // Replaces the running watch; events of older watches are ignored.
+  void StartWatch(std::vector<backend::WatchSpec> specs);
+  // Drains pending events: renewals move the deadline, the session ending,
+  // a failed watch or a change to our own key make the claim kLost, other
+  // changes go to `on_change` with their spec index. Returns true if a
+  // watcher of the current watch went live (kWatchCreated).
+  bool DrainEvents(
+      const std::function<void(size_t, const backend::Event::Change&)>&
+          on_change);
+  void Lose(Status why);
+  bool Done() const {
+    return state_ == State::kLost || state_ == State::kReleased;
+  }
+
+  backend::Backend* backend_;
+  Session session_;
+  State state_ = State::kIdle;
+  Status loss_;
+  backend::KeyValue self_;
+  bool requery_ = false;  // the last queue read failed; read again
+  std::unique_ptr<backend::Watch> watch_;
+
+ private:
+  uint64_t watch_tag_;
+};
+
+const char* StateName(Claim::State state);
 
 }  // namespace conch::primitives

@@ -6,34 +6,15 @@
 namespace conch::primitives {
 
 Election::Election(backend::Backend* backend, ElectionOptions options)
-    : backend_(backend),
+    : Claim(backend, options.session),
       options_(std::move(options)),
-      prefix_(ElectPrefix(options_.office)),
-      session_(backend, options_.session) {}
-
-Election::~Election() {
-  if (state_ != State::kReleased && session_.open()) {
-    Status s = Release();
-    if (!s.ok()) LogWarn(s.ToString());
-  }
-}
+      prefix_(ElectPrefix(options_.office)) {}
 
 Status Election::Acquire() {
-  CONCH_RETURN_IF_ERROR(session_.Open());
-  std::string key = ElectKey(options_.office, session_.lease_id());
-  Result<backend::Contender> c = backend_->CreateContender(
-      prefix_, key, options_.value, session_.lease_id(),
-      session_.RequestDeadline());
-  if (!c.ok()) {
-    Status s = Release();
-    (void)s;  // the campaign's error is the one worth reporting
-    return c.status();
-  }
-  self_ = c->self;
-  state_ = State::kWaiting;
-  LogDebug("candidate key created at rev " +
-           std::to_string(self_.create_revision));
+  Result<backend::Contender> c = Enqueue(prefix_, options_.value);
+  if (!c.ok()) return c.status();
   if (c->first && c->first->key == self_.key) {
+    // The office was vacant: ours with no further read.
     WatchFrom(std::nullopt, c->revision + 1);
     state_ = State::kHeld;
     return Status::Ok();
@@ -69,44 +50,20 @@ Status Election::FollowQueue() {
 // more read covers the revisions between our read and it.
 void Election::WatchFrom(std::optional<backend::KeyValue> predecessor,
                          int64_t rev) {
-  watch_.reset();
   predecessor_ = std::move(predecessor);
   std::vector<backend::WatchSpec> specs;
   specs.push_back({self_.key, false, rev});
   if (predecessor_) specs.push_back({predecessor_->key, false, 0});
-  watch_ =
-      backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
-}
-
-void Election::Lose(Status why) {
-  if (state_ == State::kLost || state_ == State::kReleased) return;
-  state_ = State::kLost;
-  loss_ = std::move(why);
+  StartWatch(std::move(specs));
 }
 
 Status Election::Pump() {
   bool predecessor_gone = false;
-  bool recheck = false;
-  for (backend::Event& e : session_.sink().Drain()) {
-    if (state_ == State::kLost || state_ == State::kReleased) break;
-    if (std::optional<Status> lost = session_.Apply(e)) Lose(*lost);
-    if (e.tag != watch_tag_) continue;  // keep-alive, or a replaced watch
-    if (e.kind == backend::Event::Kind::kWatchFailed) {
-      Lose(e.status.With("watch " + self_.key));
-      continue;
-    }
-    if (e.kind == backend::Event::Kind::kWatchCreated) {
-      recheck = true;  // the predecessor may have left before it was live
-      continue;
-    }
-    for (const backend::Event::Change& c : e.changes) {
-      if (e.spec == 0) {
-        if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
-      } else if (c.deleted) {
-        predecessor_gone = true;
-      }
-    }
-  }
+  // A watcher going live means the predecessor may have left before it
+  // could report that: read again.
+  bool recheck = DrainEvents([&](size_t spec, const backend::Event::Change& c) {
+    if (spec == 1 && c.deleted) predecessor_gone = true;
+  });
   if (requery_) predecessor_gone = true;
   if (state_ != State::kWaiting) return Status::Ok();
   if (!predecessor_gone) return recheck ? FollowQueue() : Status::Ok();
@@ -120,12 +77,4 @@ Status Election::Pump() {
   }
   return FollowQueue();
 }
-
-Status Election::Release() {
-  state_ = State::kReleased;
-  Status s = session_.Revoke();
-  watch_.reset();
-  return s.ok() ? s : s.With("resign " + self_.key);
-}
-
 }  // namespace conch::primitives

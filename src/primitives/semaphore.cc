@@ -20,32 +20,13 @@ ClaimInfo ClaimFromKey(const backend::KeyValue& kv) {
 }
 
 Semaphore::Semaphore(backend::Backend* backend, SemaphoreOptions options)
-    : backend_(backend),
+    : Claim(backend, options.session),
       options_(std::move(options)),
-      prefix_(SemaPrefix(options_.name, options_.max)),
-      session_(backend, options_.session) {}
-
-Semaphore::~Semaphore() {
-  if (state_ != State::kReleased && session_.open()) {
-    Status s = Release();
-    if (!s.ok()) LogWarn(s.ToString());
-  }
-}
+      prefix_(SemaPrefix(options_.name, options_.max)) {}
 
 Status Semaphore::Acquire() {
-  CONCH_RETURN_IF_ERROR(session_.Open());
-  std::string key = SemaKey(options_.name, options_.max, session_.lease_id());
-  Result<backend::Contender> c = backend_->CreateContender(
-      prefix_, key, options_.value, session_.lease_id(),
-      session_.RequestDeadline());
-  if (!c.ok()) {
-    Status s = Release();
-    (void)s;  // the queueing error is the one worth reporting
-    return c.status();
-  }
-  self_ = c->self;
-  state_ = State::kWaiting;
-  LogDebug("claim key created at rev " + std::to_string(self_.create_revision));
+  Result<backend::Contender> c = Enqueue(prefix_, options_.value);
+  if (!c.ok()) return c.status();
   return Evaluate();
 }
 
@@ -123,12 +104,10 @@ void Semaphore::Watch(Role role, const std::string& target) {
   if (watch_ && role == role_ && target == target_) return;
   role_ = role;
   target_ = target;
-  watch_.reset();
   std::vector<backend::WatchSpec> specs;
   specs.push_back({self_.key, false, view_revision_ + 1});
   if (role != Role::kHolder) specs.push_back({target, role == Role::kHead, 0});
-  watch_ =
-      backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
+  StartWatch(std::move(specs));
   if (role == Role::kHead) LogDebug("head of the line");
   if (role == Role::kBehind || role == Role::kSkipped) {
     LogDebug("queued behind " + target);
@@ -161,39 +140,15 @@ void Semaphore::ApplyToView(const backend::Event::Change& c) {
   }
 }
 
-void Semaphore::Lose(Status why) {
-  if (state_ == State::kLost || state_ == State::kReleased) return;
-  state_ = State::kLost;
-  loss_ = std::move(why);
-}
-
 Status Semaphore::Pump() {
   bool changed = false;
-  bool recheck = false;
-  for (backend::Event& e : session_.sink().Drain()) {
-    if (state_ == State::kLost || state_ == State::kReleased) break;
-    if (std::optional<Status> lost = session_.Apply(e)) Lose(*lost);
-    if (e.tag != watch_tag_) continue;  // keep-alive, or a replaced watch
-    if (e.kind == backend::Event::Kind::kWatchFailed) {
-      Lose(e.status.With("watch " + self_.key));
-      continue;
-    }
-    if (e.kind == backend::Event::Kind::kWatchCreated) {
-      recheck = true;  // the target may have changed before it was live
-      continue;
-    }
-    for (const backend::Event::Change& c : e.changes) {
-      if (e.spec == 0 || c.kv.key == self_.key) {
-        if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
-        if (e.spec == 0) continue;
-      }
-      if (role_ == Role::kHead) {
-        ApplyToView(c);
-      }
-      view_revision_ = std::max(view_revision_, c.kv.mod_revision);
-      changed = true;
-    }
-  }
+  // A watcher going live means the target may have changed before it could
+  // report that: read again.
+  bool recheck = DrainEvents([&](size_t, const backend::Event::Change& c) {
+    if (role_ == Role::kHead) ApplyToView(c);
+    view_revision_ = std::max(view_revision_, c.kv.mod_revision);
+    changed = true;
+  });
   if (state_ != State::kWaiting) return Status::Ok();
   if (requery_ || recheck || (changed && role_ != Role::kHead)) {
     return Evaluate();
@@ -201,12 +156,4 @@ Status Semaphore::Pump() {
   if (changed) return Decide();  // the head decides from its own view
   return Status::Ok();
 }
-
-Status Semaphore::Release() {
-  state_ = State::kReleased;
-  Status s = session_.Revoke();
-  watch_.reset();
-  return s.ok() ? s : s.With("release " + self_.key);
-}
-
 }  // namespace conch::primitives

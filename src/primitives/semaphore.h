@@ -42,50 +42,27 @@ struct SemaphoreOptions {
 class Semaphore final : public Claim {
  public:
   Semaphore(backend::Backend* backend, SemaphoreOptions options);
-  ~Semaphore() override;  // releases unless already released (bounded)
-  Semaphore(const Semaphore&) = delete;
-  Semaphore& operator=(const Semaphore&) = delete;
 
   Status Acquire() override;
-  int fd() const override { return session_.fd(); }
   Status Pump() override;
-  bool needs_retry() const override { return requery_; }
-  Status Release() override;
-
-  State state() const override { return state_; }
-  const Status& loss() const override { return loss_; }
-  const HoldDeadline& deadline() const override { return session_.deadline(); }
-  int64_t revision() const override { return self_.create_revision; }
-  int64_t lease_id() const override { return session_.lease_id(); }
   const std::string& name() const override { return options_.name; }
-  const std::string& key() const override { return self_.key; }
 
  private:
   enum class Role { kHead, kBehind, kSkipped, kHolder };
 
   Status Evaluate();  // reads the keys up to ours, then Decide()
-  Status Decide();    // applies the rule to view_; takes the unit or waits
+  Status Decide();    // applies the rule to view_; takes the units or waits
   void Watch(Role role, const std::string& target);
   void ApplyToView(const backend::Event::Change& c);
-  void Lose(Status why);
 
-  backend::Backend* backend_;
   SemaphoreOptions options_;
   std::string prefix_;
-  Session session_;
-  State state_ = State::kIdle;
-  Status loss_;
-  backend::KeyValue self_;
-  bool requery_ = false;
 
   Role role_ = Role::kHead;
   std::string target_;  // what the running watch follows besides our key
   std::vector<backend::KeyValue> view_;  // keys up to ours, creation order
   int64_t view_revision_ = 0;            // view_ is current through this
   int64_t read_revision_ = 0;            // revision of the last read
-
-  std::unique_ptr<backend::Watch> watch_;
-  uint64_t watch_tag_ = kKeepAliveTag;
 };
 
 // Reads a stored holder value as an admission claim (weight 1 and no

@@ -513,15 +513,7 @@ class EtcdBackend final : public Backend {
       const std::string& prefix, int64_t limit, MonoTime deadline) override {
     pb::RangeRequest req;
     FillRange(&req, prefix, limit, pb::RangeRequest::ASCEND);
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
-    pb::RangeResponse resp;
-    grpc::Status s = kv_->Range(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(s, "list " + prefix);
-    std::vector<KeyValue> kvs;
-    kvs.reserve(resp.kvs_size());
-    for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
-    return std::make_pair(std::move(kvs), resp.header().revision());
+    return Range(req, "list " + prefix, deadline);
   }
 
   Result<std::pair<std::vector<KeyValue>, int64_t>> ListThrough(
@@ -530,15 +522,7 @@ class EtcdBackend final : public Backend {
     pb::RangeRequest req;
     FillRange(&req, prefix, 0, pb::RangeRequest::ASCEND);
     req.set_max_create_revision(last_create_revision);
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
-    pb::RangeResponse resp;
-    grpc::Status s = kv_->Range(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(s, "list " + prefix);
-    std::vector<KeyValue> kvs;
-    kvs.reserve(resp.kvs_size());
-    for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
-    return std::make_pair(std::move(kvs), resp.header().revision());
+    return Range(req, "list " + prefix, deadline);
   }
 
   Result<bool> PutIfOwned(const std::string& key, const std::string& value,
@@ -575,6 +559,20 @@ class EtcdBackend final : public Backend {
   }
 
  private:
+  // Runs one Range and returns its keys and the store revision.
+  Result<std::pair<std::vector<KeyValue>, int64_t>> Range(
+      const pb::RangeRequest& req, const std::string& what, MonoTime deadline) {
+    grpc::ClientContext ctx;
+    PrepareUnary(&ctx, deadline);
+    pb::RangeResponse resp;
+    grpc::Status s = kv_->Range(&ctx, req, &resp);
+    if (!s.ok()) return FromGrpc(s, what);
+    std::vector<KeyValue> kvs;
+    kvs.reserve(resp.kvs_size());
+    for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
+    return std::make_pair(std::move(kvs), resp.header().revision());
+  }
+
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<pb::KV::Stub> kv_;
   std::unique_ptr<pb::Lease::Stub> lease_;

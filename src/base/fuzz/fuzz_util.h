@@ -15,7 +15,6 @@
 
 namespace conch::fuzz {
 
-
 inline std::string_view AsText(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
