@@ -199,34 +199,49 @@ struct ChildProc {
   char state;  // 'Z' once exited
 };
 
-// The children of this process, from /proc: re-parented orphans are not
-// ours by fork, so only the kernel's parent field finds them.
+// A process's state letter from /proc/<pid>/stat ('Z' once exited), or 0.
+char ProcessState(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  // "pid (comm) state ...": comm may contain spaces and ')'.
+  const char* close_paren = std::strrchr(buf, ')');
+  char state = 0;
+  if (close_paren == nullptr ||
+      std::sscanf(close_paren + 1, " %c", &state) != 1) {
+    return 0;
+  }
+  return state;
+}
+
+// The children of this process. Re-parented orphans are not ours by fork,
+// so only the kernel knows them: /proc/self/task/<main>/children lists the
+// children of the main thread, which spawns every child and is the thread
+// orphans are re-parented to. One small read, on the hot path of every
+// release.
 std::vector<ChildProc> ListChildren() {
   std::vector<ChildProc> out;
-  pid_t self = ::getpid();
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return out;
-  while (struct dirent* entry = ::readdir(dir)) {
-    const char* name = entry->d_name;
-    if (name[0] < '1' || name[0] > '9') continue;
-    std::string path = std::string("/proc/") + name + "/stat";
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[512];
-    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) state ppid ...": comm may contain spaces and ')'.
-    const char* close_paren = std::strrchr(buf, ')');
-    if (close_paren == nullptr) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) continue;
-    if (ppid == self)
-      out.push_back({static_cast<pid_t>(std::atoi(name)), state});
+  std::string path =
+      "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) text.append(buf, n);
+  ::close(fd);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos) end = text.size();
+    int pid = std::atoi(text.substr(pos, end - pos).c_str());
+    if (pid > 0) out.push_back({static_cast<pid_t>(pid), ProcessState(pid)});
+    pos = end + 1;
   }
-  ::closedir(dir);
   return out;
 }
 
