@@ -36,11 +36,6 @@ class FakeClock final : public Clock {
 
 inline MonoTime MonoNow() { return std::chrono::steady_clock::now(); }
 
-// Milliseconds as a double, for logs and JSON.
-inline double ToMillis(Duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
-
 // The current UTC time as RFC 3339 with second precision,
 // "2026-11-22T07:28:36Z".
 std::string UtcNowRfc3339();

@@ -8,30 +8,6 @@
 
 namespace conch {
 
-const char* CodeName(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "ok";
-    case Code::kNotFound:
-      return "not found";
-    case Code::kAlreadyExists:
-      return "already exists";
-    case Code::kUnavailable:
-      return "unavailable";
-    case Code::kDeadlineExceeded:
-      return "deadline exceeded";
-    case Code::kSessionLost:
-      return "session lost";
-    case Code::kInvalidArgument:
-      return "invalid argument";
-    case Code::kFailedPrecondition:
-      return "failed precondition";
-    case Code::kInternal:
-      return "internal";
-  }
-  return "unknown";
-}
-
 Status Status::With(const std::string& context) const {
   if (ok()) return *this;
   return Status(code_, context + ": " + message_);

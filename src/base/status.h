@@ -26,8 +26,6 @@ enum class Code {
   kInternal,            // unexpected answer or OS failure
 };
 
-const char* CodeName(Code code);
-
 class [[nodiscard]] Status {
  public:
   Status() = default;  // ok

@@ -5,22 +5,6 @@
 
 namespace conch::primitives {
 
-const char* StateName(Claim::State state) {
-  switch (state) {
-    case Claim::State::kIdle:
-      return "idle";
-    case Claim::State::kWaiting:
-      return "waiting";
-    case Claim::State::kHeld:
-      return "held";
-    case Claim::State::kLost:
-      return "lost";
-    case Claim::State::kReleased:
-      return "released";
-  }
-  return "?";
-}
-
 Session::Session(backend::Backend* backend, SessionOptions options)
     : backend_(backend),
       options_(options),

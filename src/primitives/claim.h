@@ -138,6 +138,4 @@ class Claim {
   uint64_t watch_tag_;
 };
 
-const char* StateName(Claim::State state);
-
 }  // namespace conch::primitives
