@@ -168,20 +168,7 @@ log "c) handover latency, $HAND_RUNS rounds each (holder's child exits -> waiter
 # waiter's command is `stamp` itself, so the figure is exit-to-exec with no
 # shell or date(1) start-up on either side (both tools pay those equally,
 # which would only blur the comparison).
-STAMP=$WORK/stamp
-cat >"$WORK/stamp.c" <<'C'
-#include <stdio.h>
-#include <time.h>
-int main(int argc, char** argv) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  FILE* f = argc > 1 ? fopen(argv[1], "w") : NULL;
-  if (f == NULL) return 2;
-  fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-  return fclose(f) == 0 ? 0 : 2;
-}
-C
-cc -O2 -static -o "$STAMP" "$WORK/stamp.c" || die "cannot build the stamp helper with cc"
+build_stamp
 HOLDER_SH='echo $$ > "$1/held"; n=0
 while [ ! -e "$1/go" ]; do n=$((n+1)); [ $n -lt 3000 ] || exit 99; sleep 0.01; done
 exec "$2" "$1/t_exit"'

@@ -56,3 +56,24 @@ wait_keys() {
     sleep 0.02
   done
 }
+
+# Compiles the stamp helper into $WORK/stamp and sets STAMP to it: a static
+# C program that writes CLOCK_REALTIME in ns to the file named by its
+# argument and exits at once, so a command's start or end is timed with no
+# shell or date(1) start-up.
+build_stamp() {
+  STAMP=$WORK/stamp
+  cat >"$WORK/stamp.c" <<'C'
+#include <stdio.h>
+#include <time.h>
+int main(int argc, char** argv) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  FILE* f = argc > 1 ? fopen(argv[1], "w") : NULL;
+  if (f == NULL) return 2;
+  fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  return fclose(f) == 0 ? 0 : 2;
+}
+C
+  cc -O2 -static -o "$STAMP" "$WORK/stamp.c" || die "cannot build the stamp helper with cc"
+}

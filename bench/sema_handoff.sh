@@ -132,20 +132,7 @@ quiet_snapshot() {
 }
 
 # The stamp helper: writes CLOCK_REALTIME in ns to the file $1 and exits.
-STAMP=$WORK/stamp
-cat >"$WORK/stamp.c" <<'C'
-#include <stdio.h>
-#include <time.h>
-int main(int argc, char** argv) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  FILE* f = argc > 1 ? fopen(argv[1], "w") : NULL;
-  if (f == NULL) return 2;
-  fprintf(f, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-  return fclose(f) == 0 ? 0 : 2;
-}
-C
-cc -O2 -static -o "$STAMP" "$WORK/stamp.c" || die "cannot build the stamp helper with cc"
+build_stamp
 
 # Sanity: a lone claim runs `true` and leaves no key behind.
 if ! out=$(timeout 20 "$CONCH_BIN" sema sanity --max 1 --endpoints "$EP" -- true 2>&1); then
