@@ -115,9 +115,7 @@ int RunElect(const std::vector<std::string>& args) {
   primitives::ElectionOptions eo;
   eo.office = f.office;
   eo.value = primitives::EncodeHolder(MakeHolder(f.run.command));
-  eo.session.ttl = f.run.global.ttl;
-  eo.session.kill_after = f.run.kill_after;
-  eo.session.request_timeout = f.run.global.dial_timeout;
+  eo.session = SessionFor(f.run);
   return RunClaimLoop(
       f.run,
       [&] { return std::make_unique<primitives::Election>(backend, eo); },

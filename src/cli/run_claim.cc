@@ -257,6 +257,14 @@ Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
   return Status::Ok();
 }
 
+primitives::SessionOptions SessionFor(const RunFlags& flags) {
+  primitives::SessionOptions o;
+  o.ttl = flags.global.ttl;
+  o.kill_after = flags.kill_after;
+  o.request_timeout = flags.global.dial_timeout;
+  return o;
+}
+
 primitives::Holder MakeHolder(const std::vector<std::string>& command) {
   primitives::Holder holder;
   holder.host = primitives::LocalHostname();

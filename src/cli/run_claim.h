@@ -45,6 +45,10 @@ void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
 // hook timeout, and that --nonblock and --restart are not both given.
 Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint);
 
+// The session settings the run flags ask for: --ttl, --kill-after, and
+// --dial-timeout as the bound of every store request.
+primitives::SessionOptions SessionFor(const RunFlags& flags);
+
 // The holder record for this process running `command`.
 primitives::Holder MakeHolder(const std::vector<std::string>& command);
 

@@ -153,9 +153,7 @@ int RunSema(const std::vector<std::string>& args) {
   so.value = primitives::EncodeHolder(holder);
   holder.held = true;
   so.held_value = primitives::EncodeHolder(holder);
-  so.session.ttl = f.run.global.ttl;
-  so.session.kill_after = f.run.kill_after;
-  so.session.request_timeout = f.run.global.dial_timeout;
+  so.session = SessionFor(f.run);
   return RunClaimLoop(
       f.run,
       [&] { return std::make_unique<primitives::Semaphore>(backend, so); },
