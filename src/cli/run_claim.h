@@ -11,24 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "config/global.h"
+#include "cli/run_flags.h"
 #include "primitives/claim.h"
 #include "primitives/holder.h"
 
 namespace conch::cli {
-
-// The run-mode flags shared by every claim kind.
-struct RunFlags {
-  config::GlobalConfig global;
-  std::vector<std::string> command;
-  bool restart = false;
-  Duration kill_after = std::chrono::seconds(5);
-  Duration wait{0};  // > 0: give up (exit 75) after this long
-  bool nonblock = false;
-  std::string on_acquire;
-  std::string on_lose;
-  Duration hook_timeout = std::chrono::seconds(30);
-};
 
 // Builds a fresh, idle claim for each round.
 using MakeClaim = std::function<std::unique_ptr<primitives::Claim>()>;
@@ -37,13 +24,6 @@ using MakeClaim = std::function<std::unique_ptr<primitives::Claim>()>;
 // `what` names the hold in logs: "office \"db\"", "semaphore \"jobs\"".
 int RunClaimLoop(const RunFlags& flags, const MakeClaim& make_claim,
                  const std::string& what);
-
-// Registers the run-mode flags shared by every claim kind.
-void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
-
-// Checks run-mode flags after parsing: a command, fail-closed timing,
-// hook timeout, and that --nonblock and --restart are not both given.
-Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint);
 
 // The session settings the run flags ask for: --ttl, --kill-after, and
 // --dial-timeout as the bound of every store request.

@@ -1,0 +1,38 @@
+#include "cli/run_flags.h"
+
+#include "primitives/hold_deadline.h"
+
+namespace conch::cli {
+
+void RegisterRunFlags(config::FlagSet& flags, RunFlags* f) {
+  flags.Bool("restart", &f->restart,
+             "run again after the command exits, with backoff");
+  flags.Duration("kill-after", &f->kill_after,
+                 "SIGKILL this long after SIGTERM");
+  flags.Bool("nonblock", &f->nonblock, "exit 75 at once if not admitted");
+  flags.String("on-acquire", &f->on_acquire,
+               "shell command run on acquiring, before cmd; failure = exit 75",
+               "CMD");
+  flags.String("on-lose", &f->on_lose, "shell command run after cmd stops",
+               "CMD");
+  flags.Duration("hook-timeout", &f->hook_timeout,
+                 "SIGKILL a hook that runs longer than this");
+}
+
+Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
+  if (f.command.empty()) {
+    return Error(Code::kInvalidArgument, "no command given: " + usage_hint);
+  }
+  CONCH_RETURN_IF_ERROR(
+      primitives::ValidateHoldTiming(f.global.ttl, f.kill_after));
+  if (f.hook_timeout <= Duration::zero()) {
+    return Error(Code::kInvalidArgument, "--hook-timeout must be positive");
+  }
+  if (f.nonblock && f.restart) {
+    return Error(Code::kInvalidArgument,
+                 "--nonblock and --restart exclude each other");
+  }
+  return Status::Ok();
+}
+
+}  // namespace conch::cli

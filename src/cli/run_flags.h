@@ -1,0 +1,38 @@
+// The run-mode flags shared by every claim kind (elect, sema): the command,
+// --restart, --kill-after, --wait, --nonblock and the hooks, with their
+// validation. Pure parsing: no store, no processes, so the fuzzers can
+// compile it in.
+//
+// Thread contract: owner thread only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "config/flags.h"
+#include "config/global.h"
+
+namespace conch::cli {
+
+// The run-mode flags shared by every claim kind.
+struct RunFlags {
+  config::GlobalConfig global;
+  std::vector<std::string> command;
+  bool restart = false;
+  Duration kill_after = std::chrono::seconds(5);
+  Duration wait{0};  // > 0: give up (exit 75) after this long
+  bool nonblock = false;
+  std::string on_acquire;
+  std::string on_lose;
+  Duration hook_timeout = std::chrono::seconds(30);
+};
+
+// Registers the run-mode flags shared by every claim kind.
+void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
+
+// Checks run-mode flags after parsing: a command, fail-closed timing,
+// hook timeout, and that --nonblock and --restart are not both given.
+Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint);
+
+}  // namespace conch::cli
