@@ -121,8 +121,9 @@ class Backend {
   // kNotFound if it had already ended.
   virtual Status RevokeLease(int64_t lease_id, MonoTime deadline) = 0;
 
-  // Starts renewing `lease` about every ttl/3 on a dedicated thread, retrying
-  // quickly after a missed answer and reconnecting through any endpoint.
+  // Starts renewing `lease` on a dedicated thread as backend/renewal.h
+  // schedules it (every ttl/3, again soon after a missed answer), and
+  // reconnecting through any endpoint.
   // Pushes kKeepAliveAck for each renewal and kSessionLost once if the
   // store says the session is gone.
   virtual std::unique_ptr<KeepAlive> StartKeepAlive(const Lease& lease,
@@ -179,6 +180,9 @@ class Backend {
 struct BackendOptions {
   std::vector<std::string> endpoints;  // "host:port" or "http://host:port"
   Duration dial_timeout = std::chrono::seconds(5);
+  // The clock every deadline given to the backend is on, and that stamps
+  // the send times of renewals. Must outlive the backend.
+  const Clock* clock = &SystemClock::Get();
 };
 
 // Opens an etcd v3 backend. Does not block: the connection is made by the

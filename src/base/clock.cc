@@ -2,7 +2,19 @@
 
 #include <time.h>
 
+#include "base/status.h"
+
 namespace conch {
+
+const Clock& SystemClock::Get() {
+  static const SystemClock clock;
+  return clock;
+}
+
+void FakeClock::AdvanceTo(MonoTime t) {
+  CONCH_CHECK(t >= now_);
+  now_ = t;
+}
 
 std::string UtcNowRfc3339() {
   time_t now = ::time(nullptr);

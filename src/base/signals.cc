@@ -41,7 +41,7 @@ std::optional<int> SignalFd::Read() {
 }
 
 Result<int> WaitReadable(std::span<const int> fds,
-                         std::optional<MonoTime> deadline) {
+                         std::optional<MonoTime> deadline, const Clock& clock) {
   std::vector<struct pollfd> pfds;
   std::vector<int> index;
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -53,7 +53,7 @@ Result<int> WaitReadable(std::span<const int> fds,
     struct timespec ts;
     struct timespec* tsp = nullptr;
     if (deadline) {
-      Duration left = *deadline - MonoNow();
+      Duration left = *deadline - clock.Now();
       if (left < Duration::zero()) left = Duration::zero();
       ts.tv_sec =
           std::chrono::duration_cast<std::chrono::seconds>(left).count();

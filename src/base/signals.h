@@ -40,9 +40,10 @@ class SignalFd {
 };
 
 // Waits until one of `fds` is readable (fds < 0 are skipped) or `deadline`
-// passes (never, when nullopt). Returns the lowest ready index, so callers
-// list fds in priority order; returns -1 on timeout. EINTR is retried.
+// on `clock` passes (never, when nullopt). Returns the lowest ready index,
+// so callers list fds in priority order; returns -1 on timeout. EINTR is
+// retried.
 Result<int> WaitReadable(std::span<const int> fds,
-                         std::optional<MonoTime> deadline);
+                         std::optional<MonoTime> deadline, const Clock& clock);
 
 }  // namespace conch

@@ -119,7 +119,7 @@ int RunElect(const std::vector<std::string>& args) {
   return RunClaimLoop(
       f.run,
       [&] { return std::make_unique<primitives::Election>(backend, eo); },
-      "office \"" + f.office + "\"");
+      "office \"" + f.office + "\"", SystemClock::Get());
 }
 
 }  // namespace conch::cli

@@ -28,8 +28,9 @@ struct Leader {
 Result<std::optional<Leader>> ReadLeader(const ElectFlags& f,
                                          backend::Backend& backend,
                                          int64_t* revision = nullptr) {
-  auto listing = backend.List(primitives::ElectPrefix(f.office), 1,
-                              MonoNow() + f.run.global.dial_timeout);
+  auto listing =
+      backend.List(primitives::ElectPrefix(f.office), 1,
+                   SystemClock::Get().Now() + f.run.global.dial_timeout);
   if (!listing.ok()) return listing.status();
   if (revision != nullptr) *revision = listing->second;
   if (listing->first.empty()) return std::optional<Leader>();
@@ -148,7 +149,7 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
       {{primitives::ElectPrefix(f.office), true, revision + 1}}, &sink, 1);
   for (;;) {
     std::array<int, 2> fds = {signals->fd(), sink.fd()};
-    Result<int> ready = WaitReadable(fds, std::nullopt);
+    Result<int> ready = WaitReadable(fds, std::nullopt, SystemClock::Get());
     if (!ready.ok()) {
       LogError(ready.status().ToString());
       return kExitUnavailable;

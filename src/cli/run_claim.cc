@@ -12,6 +12,7 @@
 #include "base/signals.h"
 #include "cli/elect.h"
 #include "cli/exit_codes.h"
+#include "cli/rounds.h"
 #include "primitives/hold_deadline.h"
 #include "primitives/holder.h"
 #include "primitives/keys.h"
@@ -63,13 +64,6 @@ class ClaimHold final : public supervisor::Hold {
   Claim& e_;
 };
 
-// How one round ended.
-struct Round {
-  int exit_code = 0;
-  bool final = false;  // end the process even under --restart
-  Duration run_length{0};
-};
-
 Round Final(int code) { return {code, true, Duration::zero()}; }
 Round Retry(int code) { return {code, false, Duration::zero()}; }
 
@@ -84,16 +78,26 @@ std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
     }
     LogInfo("waiting for " + what);
   }
+  const Clock& clock = e.clock();
   std::optional<MonoTime> give_up;
-  if (f.wait > Duration::zero()) give_up = MonoNow() + f.wait;
+  if (f.wait > Duration::zero()) give_up = clock.Now() + f.wait;
   while (e.state() == Claim::State::kWaiting) {
-    std::optional<MonoTime> wake = give_up;
+    // A waiter whose session could have expired has lost its place in
+    // line (a partitioned store expired the lease; a frozen one may never
+    // answer): give up rather than hang.
+    if (clock.Now() >= e.deadline().valid_until()) {
+      LogWarn(
+          "candidacy lost while waiting: the session could not be "
+          "renewed within its TTL");
+      return Retry(kExitNotAcquired);
+    }
+    std::optional<MonoTime> wake = e.deadline().valid_until();
+    if (give_up) wake = std::min(*wake, *give_up);
     if (e.needs_retry()) {
-      MonoTime retry = MonoNow() + std::chrono::milliseconds(200);
-      wake = wake ? std::min(*wake, retry) : retry;
+      wake = std::min(*wake, clock.Now() + std::chrono::milliseconds(200));
     }
     std::array<int, 2> fds = {signals.fd(), e.fd()};
-    Result<int> ready = WaitReadable(fds, wake);
+    Result<int> ready = WaitReadable(fds, wake, clock);
     if (!ready.ok()) {
       LogError(ready.status().ToString());
       return Final(kExitNotAcquired);
@@ -107,7 +111,7 @@ std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
       }
       continue;
     }
-    if (*ready == -1 && give_up && MonoNow() >= *give_up) {
+    if (*ready == -1 && give_up && clock.Now() >= *give_up) {
       LogInfo("not holding " + what + " after " + FormatDuration(f.wait) +
               " (--wait); giving up");
       return Final(kExitNotAcquired);
@@ -143,7 +147,7 @@ RunOutcome RunHook(const std::string& what, const std::string& cmd, Claim& e,
   ro.kill_after = f.kill_after;
   ro.timeout = f.hook_timeout;
   RunOutcome out = supervisor::RunUnderHold(*hook, under_hold ? &hold : nullptr,
-                                            signals, ro);
+                                            signals, ro, e.clock());
   if (out.end != RunOutcome::End::kExited || out.wait_status != 0) {
     LogWarn(what +
             " failed: " + supervisor::DescribeWaitStatus(out.wait_status));
@@ -167,7 +171,8 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   if (std::optional<Round> r = AwaitHold(e, signals, f, what)) return *r;
   LogInfo("holding " + what + " (rev " + std::to_string(e.revision()) +
           ", lease " + primitives::LeaseHex(e.lease_id()) + ")");
-  if (!e.deadline().Usable(MonoNow())) {
+  const Clock& clock = e.clock();
+  if (!e.deadline().Usable(clock.Now())) {
     LogWarn("the hold came too late to renew in time; not starting");
     return Retry(kExitNotAcquired);
   }
@@ -193,14 +198,14 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
     return Final(child.status().code() == Code::kNotFound ? kExitNotFound
                                                           : kExitCannotExec);
   }
-  MonoTime started = MonoNow();
+  MonoTime started = clock.Now();
   LogDebug("command started, pid " + std::to_string(child->pid()));
   ClaimHold hold(e);
   supervisor::RunOptions ro;
   ro.kill_after = f.kill_after;
-  RunOutcome out = supervisor::RunUnderHold(*child, &hold, signals, ro);
+  RunOutcome out = supervisor::RunUnderHold(*child, &hold, signals, ro, clock);
   Round round;
-  round.run_length = MonoNow() - started;
+  round.run_length = clock.Now() - started;
   round.exit_code = supervisor::ExitCodeFromWaitStatus(out.wait_status);
   LogDebug("command reaped");
   if (out.end == RunOutcome::End::kHoldLost) {
@@ -214,7 +219,7 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   // 5. The lose hook; still under the hold when it is intact.
   if (!f.on_lose.empty()) {
     bool intact =
-        e.state() == Claim::State::kHeld && e.deadline().Usable(MonoNow());
+        e.state() == Claim::State::kHeld && e.deadline().Usable(clock.Now());
     RunOutcome h = RunHook("--on-lose hook", f.on_lose, e, signals, f, intact);
     if (h.end == RunOutcome::End::kSignaled) round.final = true;
   }
@@ -222,6 +227,22 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   if (Status r = e.Release(); !r.ok()) LogWarn(r.ToString());
   LogDebug("released");
   return round;
+}
+
+// Waits `delay` between rounds. Returns the exit code if a stop signal
+// came meanwhile.
+std::optional<int> PauseUnlessStopped(SignalFd& signals, Duration delay,
+                                      const Clock& clock) {
+  std::array<int, 1> fds = {signals.fd()};
+  MonoTime until = clock.Now() + delay;
+  while (clock.Now() < until) {
+    Result<int> ready = WaitReadable(fds, until, clock);
+    if (!ready.ok() || *ready != 0) continue;
+    while (std::optional<int> sig = signals.Read()) {
+      if (supervisor::IsStopSignal(*sig)) return ExitCodeForSignal(*sig);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -244,7 +265,7 @@ primitives::Holder MakeHolder(const std::vector<std::string>& command) {
 }
 
 int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
-                 const std::string& what) {
+                 const std::string& what, const Clock& clock) {
   Result<SignalFd> signals = SignalFd::Open();
   if (!signals.ok()) {
     LogError(signals.status().ToString());
@@ -254,21 +275,14 @@ int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
   // so that they can be killed with it.
   if (Status s = supervisor::BecomeSubreaper(); !s.ok()) LogWarn(s.ToString());
   RestartBackoff backoff;
-  for (bool first = true;; first = false) {
-    Round r = RunRound(make_claim, *signals, f, what, first);
-    if (!f.restart || r.final) return r.exit_code;
-    // --restart: back off, measured from when the command started.
-    Duration delay = backoff.Next(r.run_length);
-    LogInfo("queueing again in " + FormatDuration(delay) + " (--restart)");
-    std::array<int, 1> fds = {signals->fd()};
-    MonoTime until = MonoNow() + delay;
-    while (MonoNow() < until) {
-      Result<int> ready = WaitReadable(fds, until);
-      if (!ready.ok() || *ready != 0) continue;
-      std::optional<int> sig = signals->Read();
-      if (sig && supervisor::IsStopSignal(*sig)) return ExitCodeForSignal(*sig);
-    }
-  }
+  return RunRounds(
+      f.restart, backoff,
+      [&](bool first) {
+        return RunRound(make_claim, *signals, f, what, first);
+      },
+      [&](Duration delay) {
+        return PauseUnlessStopped(*signals, delay, clock);
+      });
 }
 
 }  // namespace conch::cli

@@ -23,7 +23,7 @@ using MakeClaim = std::function<std::unique_ptr<primitives::Claim>()>;
 // Runs rounds until one ends the process, and returns the exit code.
 // `what` names the hold in logs: "office \"db\"", "semaphore \"jobs\"".
 int RunClaimLoop(const RunFlags& flags, const MakeClaim& make_claim,
-                 const std::string& what);
+                 const std::string& what, const Clock& clock);
 
 // The session settings the run flags ask for: --ttl, --kill-after, and
 // --dial-timeout as the bound of every store request.

@@ -82,8 +82,9 @@ int ParseSema(const std::vector<std::string>& args, SemaFlags* f) {
 }
 
 int SemaWho(const SemaFlags& f, backend::Backend& backend) {
-  auto listing = backend.List(primitives::SemaPrefix(f.name, f.max), 0,
-                              MonoNow() + f.run.global.dial_timeout);
+  auto listing =
+      backend.List(primitives::SemaPrefix(f.name, f.max), 0,
+                   SystemClock::Get().Now() + f.run.global.dial_timeout);
   if (!listing.ok()) return ReportStartError(listing.status(), f.run.global);
   const std::vector<backend::KeyValue>& kvs = listing->first;
   if (kvs.empty()) return kExitNegative;
@@ -158,7 +159,8 @@ int RunSema(const std::vector<std::string>& args) {
       f.run,
       [&] { return std::make_unique<primitives::Semaphore>(backend, so); },
       "semaphore \"" + f.name + "\" (" + std::to_string(f.weight) + " of " +
-          std::to_string(f.max) + ")");
+          std::to_string(f.max) + ")",
+      SystemClock::Get());
 }
 
 }  // namespace conch::cli

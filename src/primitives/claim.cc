@@ -1,5 +1,7 @@
 #include "primitives/claim.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "primitives/keys.h"
 
@@ -11,7 +13,7 @@ Session::Session(backend::Backend* backend, SessionOptions options)
       deadline_(options.kill_after, SafetyMargin(options.ttl)) {}
 
 Status Session::Open() {
-  MonoTime sent = MonoNow();
+  MonoTime sent = options_.clock->Now();
   Result<backend::Lease> lease =
       backend_->GrantLease(options_.ttl, sent + options_.request_timeout);
   if (!lease.ok()) return lease.status();
@@ -81,6 +83,9 @@ Result<backend::Contender> Claim::Enqueue(const std::string& prefix,
 
 void Claim::StartWatch(std::vector<backend::WatchSpec> specs) {
   watch_.reset();
+  pending_live_ = std::count_if(
+      specs.begin(), specs.end(),
+      [](const backend::WatchSpec& w) { return w.start_revision == 0; });
   watch_ =
       backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
 }
@@ -99,12 +104,15 @@ bool Claim::DrainEvents(
         break;
       case backend::Event::Kind::kWatchCreated:
         created = true;
+        if (pending_live_ > 0) --pending_live_;
         break;
       case backend::Event::Kind::kWatch:
+        seen_revision_ = std::max(seen_revision_, e.revision);
         for (const backend::Event::Change& c : e.changes) {
           if (c.kv.key == self_.key) {
             if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
           } else {
+            ++changes_seen_;
             on_change(e.spec, c);
           }
         }

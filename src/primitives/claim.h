@@ -25,6 +25,8 @@ struct SessionOptions {
   Duration ttl = std::chrono::seconds(10);
   Duration kill_after = std::chrono::seconds(5);
   Duration request_timeout = std::chrono::seconds(5);
+  // The clock of every deadline; must be the backend's. Outlives the session.
+  const Clock* clock = &SystemClock::Get();
 };
 
 class Session {
@@ -49,8 +51,9 @@ class Session {
   int64_t lease_id() const { return lease_.id; }
   const HoldDeadline& deadline() const { return deadline_; }
   MonoTime RequestDeadline() const {
-    return MonoNow() + options_.request_timeout;
+    return options_.clock->Now() + options_.request_timeout;
   }
+  const Clock& clock() const { return *options_.clock; }
   bool open() const { return lease_.id != 0 && !revoked_; }
 
  private:
@@ -99,9 +102,19 @@ class Claim {
   State state() const { return state_; }
   const Status& loss() const { return loss_; }
   const HoldDeadline& deadline() const;
+  const Clock& clock() const { return session_.clock(); }
   int64_t revision() const { return self_.create_revision; }  // fence
   int64_t lease_id() const;
   const std::string& key() const { return self_.key; }
+
+  // What the current watch has delivered, for status and for tests that
+  // must prove an event did not happen: every from-now watcher is live
+  // (changes made from here on will be reported); the highest store
+  // revision of a change it reported; how many changes to keys other than
+  // our own it reported.
+  bool watch_live() const { return watch_ != nullptr && pending_live_ == 0; }
+  int64_t seen_revision() const { return seen_revision_; }
+  uint64_t changes_seen() const { return changes_seen_; }
 
  protected:
   Claim(backend::Backend* backend, const SessionOptions& options);
@@ -136,6 +149,9 @@ class Claim {
 
  private:
   uint64_t watch_tag_;
+  size_t pending_live_ = 0;  // from-now watchers not yet live
+  int64_t seen_revision_ = 0;
+  uint64_t changes_seen_ = 0;
 };
 
 }  // namespace conch::primitives

@@ -1,5 +1,6 @@
 #include "primitives/hold_deadline.h"
 
+#include "backend/renewal.h"
 #include "base/duration.h"
 
 namespace conch::primitives {
@@ -10,8 +11,6 @@ using std::chrono::seconds;
 Duration SafetyMargin(Duration ttl) {
   return std::clamp<Duration>(ttl / 20, milliseconds(100), seconds(1));
 }
-
-Duration RenewInterval(Duration ttl) { return ttl / 3; }
 
 Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
   if (ttl < seconds(1)) {
@@ -30,8 +29,9 @@ Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
                  "--kill-after " + FormatDuration(kill_after) + " is negative");
   }
   Duration margin = SafetyMargin(ttl);
-  Duration budget = ttl - RenewInterval(ttl);
-  if (kill_after + margin >= budget) {
+  Duration budget = ttl - backend::RenewInterval(ttl);
+  // Written so that a huge --kill-after cannot overflow the sum.
+  if (kill_after >= budget - margin) {
     return Error(
         Code::kInvalidArgument,
         "--kill-after " + FormatDuration(kill_after) + " with --ttl " +

@@ -22,13 +22,12 @@ namespace conch::primitives {
 // max(100 ms, ttl/20), at most 1 s.
 Duration SafetyMargin(Duration ttl);
 
-// How often the session is renewed: ttl/3.
-Duration RenewInterval(Duration ttl);
-
 // Refuses settings under which the child would be signalled before a
 // renewal could ever land: ttl below one second or not whole seconds (etcd
 // leases are whole seconds), negative kill-after, or
-// kill_after + margin >= ttl - RenewInterval(ttl).
+// kill_after + margin >= ttl - backend::RenewInterval(ttl). Right after a
+// renewal is sent, the deadline lies a whole ttl ahead; the next is sent an
+// interval later, so a child must be able to run until then and beyond.
 Status ValidateHoldTiming(Duration ttl, Duration kill_after);
 
 class HoldDeadline {
@@ -46,7 +45,8 @@ class HoldDeadline {
   MonoTime valid_until() const { return valid_until_; }
   MonoTime term_at() const { return valid_until_ - kill_after_ - margin_; }
   MonoTime kill_at() const { return valid_until_ - margin_; }
-  // Whether a child may still be started (it would not be signalled at once).
+  // Whether a child may still be started: true strictly before term_at(),
+  // when it would not be signalled at once.
   bool Usable(MonoTime now) const { return now < term_at(); }
 
   Duration kill_after() const { return kill_after_; }

@@ -8,11 +8,62 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+using std::chrono::nanoseconds;
+
 TEST(HoldDeadlineTest, MarginScalesWithTtlWithinBounds) {
   EXPECT_EQ(SafetyMargin(seconds(1)), milliseconds(100));
   EXPECT_EQ(SafetyMargin(seconds(3)), milliseconds(150));
   EXPECT_EQ(SafetyMargin(seconds(10)), milliseconds(500));
   EXPECT_EQ(SafetyMargin(seconds(60)), seconds(1));
+}
+
+TEST(HoldDeadlineTest, MarginBoundariesAreExact) {
+  // ttl/20 takes over from the 100 ms floor at 2 s, and meets the 1 s cap
+  // at 20 s.
+  EXPECT_EQ(SafetyMargin(seconds(2) - nanoseconds(20)), milliseconds(100));
+  EXPECT_EQ(SafetyMargin(seconds(2)), milliseconds(100));
+  EXPECT_EQ(SafetyMargin(seconds(2) + nanoseconds(20)),
+            milliseconds(100) + nanoseconds(1));
+  EXPECT_EQ(SafetyMargin(seconds(20) - nanoseconds(20)),
+            seconds(1) - nanoseconds(1));
+  EXPECT_EQ(SafetyMargin(seconds(20)), seconds(1));
+  EXPECT_EQ(SafetyMargin(seconds(20) + nanoseconds(20)), seconds(1));
+}
+
+// kill_after + margin must stay strictly below ttl - ttl/3.
+TEST(HoldDeadlineTest, FailClosedBoundaryIsExact) {
+  // ttl 3 s: margin 150 ms, budget 2 s.
+  EXPECT_TRUE(ValidateHoldTiming(seconds(3), milliseconds(1849)).ok());
+  EXPECT_TRUE(
+      ValidateHoldTiming(seconds(3), milliseconds(1850) - nanoseconds(1)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(3), milliseconds(1850)).ok());
+  // ttl 1 s: margin 100 ms, budget 666.666667 ms (1 s - 333333333 ns).
+  EXPECT_TRUE(ValidateHoldTiming(seconds(1), nanoseconds(566666666)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(1), nanoseconds(566666667)).ok());
+  // ttl 10 s (the default): margin 500 ms, budget 6666666667 ns.
+  EXPECT_TRUE(ValidateHoldTiming(seconds(10), nanoseconds(6166666666)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(10), nanoseconds(6166666667)).ok());
+  // ttl 60 s: margin capped at 1 s, budget 40 s.
+  EXPECT_TRUE(
+      ValidateHoldTiming(seconds(60), seconds(39) - nanoseconds(1)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(60), seconds(39)).ok());
+}
+
+TEST(HoldDeadlineTest, TtlAndKillAfterBoundariesAreExact) {
+  EXPECT_TRUE(ValidateHoldTiming(seconds(1), Duration::zero()).ok());
+  EXPECT_FALSE(
+      ValidateHoldTiming(seconds(1) - nanoseconds(1), Duration::zero()).ok());
+  EXPECT_FALSE(
+      ValidateHoldTiming(seconds(1) + nanoseconds(1), Duration::zero()).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(3), -nanoseconds(1)).ok());
+}
+
+TEST(HoldDeadlineTest, UsableEndsExactlyAtTermAt) {
+  FakeClock clock;
+  HoldDeadline d(seconds(1), milliseconds(150));
+  d.Renewed(clock.Now(), seconds(3));
+  EXPECT_TRUE(d.Usable(d.term_at() - nanoseconds(1)));
+  EXPECT_FALSE(d.Usable(d.term_at()));
 }
 
 TEST(HoldDeadlineTest, DeadlinesCountFromTheSendTimeOfTheRenewal) {

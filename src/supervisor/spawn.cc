@@ -272,11 +272,12 @@ void KillOrphans(pid_t keep) {
       ::kill(c.pid, SIGKILL);
     }
     if (!any) return;
+    // A child's own children are re-parented while it exits, before it
+    // becomes a zombie, so once waitpid() returns they are ours and the
+    // next round lists them.
     for (const ChildProc& c : children) {
       if (c.pid != keep) ::waitpid(c.pid, nullptr, 0);
     }
-    // Re-parenting happens as each dies; give the kernel a moment.
-    ::usleep(10000);
   }
 }
 

@@ -1,11 +1,16 @@
 #include "supervisor/spawn.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
+#include <filesystem>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -19,13 +24,49 @@ SpawnOptions Shell(const std::string& script) {
   return o;
 }
 
+// Waits for the child's exit on its pidfd (at most 30 s) and reaps it.
 int WaitExit(Child& c) {
-  for (int i = 0; i < 500; ++i) {
+  pollfd p{c.fd(), POLLIN, 0};
+  if (poll(&p, 1, 30000) == 1) {
     if (std::optional<int> st = c.TryReap()) return *st;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ADD_FAILURE() << "child did not exit";
   return c.KillAndReap();
+}
+
+// Reads a pid written by a child before it exited.
+pid_t ReadPid(const std::string& path) {
+  int pid = -1;
+  if (FILE* f = fopen(path.c_str(), "r")) {
+    if (fscanf(f, "%d", &pid) != 1) pid = -1;
+    fclose(f);
+  }
+  return pid;
+}
+
+// A temp dir with a FIFO in it, removed at the end of the test.
+struct FifoDir {
+  FifoDir() {
+    char tmpl[] = "/tmp/conch-orphan-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    fifo = dir + "/fifo";
+    EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  }
+  ~FifoDir() { std::filesystem::remove_all(dir); }
+  std::string dir, fifo;
+};
+
+// Waits (at most 30 s) for our child `pid` to end and returns its status.
+std::optional<int> AwaitChild(pid_t pid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return std::nullopt;
+  pollfd p{fd, POLLIN, 0};
+  bool ended = poll(&p, 1, 30000) == 1;
+  close(fd);
+  int status = 0;
+  if (!ended || waitpid(pid, &status, 0) != pid) return std::nullopt;
+  return status;
 }
 
 TEST(SpawnTest, ExitCodesAndSignalsMapLikeAShell) {
@@ -48,6 +89,7 @@ TEST(SpawnTest, ChildLeadsItsOwnProcessGroup) {
 }
 
 TEST(SpawnTest, GroupMembersDieWithTheChild) {
+  ASSERT_TRUE(BecomeSubreaper().ok());
   char path[] = "/tmp/conch-spawn-XXXXXX";
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
@@ -56,58 +98,26 @@ TEST(SpawnTest, GroupMembersDieWithTheChild) {
       Shell(std::string("sleep 60 & echo $! > ") + path + "; exit 0"));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 0);
-  FILE* f = fopen(path, "r");
-  ASSERT_NE(f, nullptr);
-  int bg = 0;
-  ASSERT_EQ(fscanf(f, "%d", &bg), 1);
-  fclose(f);
+  pid_t bg = ReadPid(path);
   unlink(path);
-  bool gone = false;
-  for (int i = 0; i < 200 && !gone; ++i) {
-    // The background sleep was reparented; it is gone once kill fails or
-    // it is a zombie awaiting its new parent.
-    char stat_path[64];
-    snprintf(stat_path, sizeof(stat_path), "/proc/%d/stat", bg);
-    FILE* s = fopen(stat_path, "r");
-    if (s == nullptr) {
-      gone = true;
-      break;
-    }
-    char state = '?';
-    int ignored;
-    char comm[64];
-    if (fscanf(s, "%d %63s %c", &ignored, comm, &state) == 3 && state == 'Z') {
-      gone = true;
-    }
-    fclose(s);
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(gone) << "background member " << bg << " survived";
-}
-
-// Reads a pid written by a child, waiting up to 2 s for it.
-pid_t ReadPid(const std::string& path) {
-  for (int i = 0; i < 200; ++i) {
-    if (FILE* f = fopen(path.c_str(), "r")) {
-      int pid = 0;
-      bool ok = fscanf(f, "%d", &pid) == 1;
-      fclose(f);
-      if (ok && pid > 0) return pid;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return -1;
+  ASSERT_GT(bg, 0);
+  // Re-parented to us (a subreaper): it ends, by the group's SIGKILL.
+  std::optional<int> status = AwaitChild(bg);
+  ASSERT_TRUE(status) << "background member " << bg << " survived";
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+      << DescribeWaitStatus(*status);
 }
 
 TEST(SpawnTest, DescendantsThatLeftTheGroupAreKilledAsOrphans) {
   ASSERT_TRUE(BecomeSubreaper().ok());
-  char dir[] = "/tmp/conch-orphan-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  std::string pidfile = std::string(dir) + "/escaped";
+  FifoDir d;
+  std::string pidfile = d.dir + "/escaped";
   // setsid puts the inner shell in a new session, out of reach of the
-  // group kill; its parent exits at once, orphaning it to us.
-  Result<Child> c = Child::Spawn(Shell("setsid sh -c 'sleep 60 & echo $! > " +
-                                       pidfile + "; wait' & exit 0"));
+  // group kill. The command exits only once that shell has escaped and
+  // started its sleep (it says so through the FIFO), orphaning it to us.
+  Result<Child> c = Child::Spawn(
+      Shell("setsid sh -c 'sleep 60 & echo $! > " + pidfile + "; echo up > " +
+            d.fifo + "; wait' & read up < " + d.fifo + "; exit 0"));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 0);
   pid_t escaped = ReadPid(pidfile);
@@ -116,8 +126,34 @@ TEST(SpawnTest, DescendantsThatLeftTheGroupAreKilledAsOrphans) {
   KillOrphans(-1);
   EXPECT_EQ(kill(escaped, 0), -1)
       << "escaped process " << escaped << " survived";
-  unlink(pidfile.c_str());
-  rmdir(dir);
+}
+
+// The other side of the same window: a descendant that has not yet left
+// the group when the command exits dies in the group kill, so it never
+// gets to escape.
+TEST(SpawnTest, AMemberAboutToLeaveTheGroupDiesWithTheCommand) {
+  ASSERT_TRUE(BecomeSubreaper().ok());
+  FifoDir d;
+  std::string memberfile = d.dir + "/member";
+  // The member would leave the group (setsid) once it reads the FIFO,
+  // which nobody ever writes.
+  Result<Child> c = Child::Spawn(Shell("sh -c 'read go < " + d.fifo +
+                                       "; exec setsid sleep 60' & echo $! > " +
+                                       memberfile + "; exit 0"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 0);
+  pid_t member = ReadPid(memberfile);
+  ASSERT_GT(member, 0);
+  // Re-parented to us when the command exited; it ends by SIGKILL.
+  std::optional<int> status = AwaitChild(member);
+  ASSERT_TRUE(status) << "member " << member << " still runs";
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+      << DescribeWaitStatus(*status);
+  // Nobody is left to read the FIFO: opening it to write finds no reader.
+  int w = open(d.fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  EXPECT_EQ(w, -1);
+  EXPECT_EQ(errno, ENXIO);
+  if (w >= 0) close(w);
 }
 
 TEST(SpawnTest, MissingCommandIsNotFound) {

@@ -8,6 +8,7 @@
 
 #include "base/signals.h"
 #include "primitives/keys.h"
+#include "servers/tcp_proxy.h"
 #include "store_fixture.h"
 
 namespace conch::testing {
@@ -25,33 +26,19 @@ class ElectionTest : public StoreTest {
   }
 
   std::unique_ptr<Election> Candidate(const std::string& office,
-                                      const std::string& value) {
+                                      const std::string& value,
+                                      backend::Backend* backend = nullptr) {
     primitives::ElectionOptions o;
     o.office = office;
     o.value = value;
     o.session.ttl = seconds(3);
     o.session.kill_after = seconds(1);
     o.session.request_timeout = seconds(3);
-    auto e = std::make_unique<Election>(backend_.get(), o);
+    auto e = std::make_unique<Election>(
+        backend != nullptr ? backend : backend_.get(), o);
     Status s = e->Acquire();
     EXPECT_TRUE(s.ok()) << s.ToString();
     return e;
-  }
-
-  // Pumps `e` until `state` or the timeout.
-  static bool PumpUntil(Election& e, Election::State state,
-                        Duration timeout = seconds(2)) {
-    MonoTime until = MonoNow() + timeout;
-    while (e.state() != state && MonoNow() < until) {
-      std::array<int, 1> fds = {e.fd()};
-      Result<int> r =
-          WaitReadable(fds, std::min(until, MonoNow() + milliseconds(100)));
-      if (r.ok() && *r == 0) {
-        Status s = e.Pump();
-        EXPECT_TRUE(s.ok()) << s.ToString();
-      }
-    }
-    return e.state() == state;
   }
 
   std::string Office() const {
@@ -69,7 +56,7 @@ TEST_P(ElectionTest, VacantOfficeIsWonAtOnce) {
   EXPECT_EQ(a->state(), Election::State::kHeld);
   EXPECT_GT(a->revision(), 0);
   EXPECT_EQ(a->key(), primitives::ElectKey(Office(), a->lease_id()));
-  EXPECT_TRUE(a->deadline().Usable(MonoNow()));
+  EXPECT_TRUE(a->deadline().Usable(clock().Now()));
 }
 
 TEST_P(ElectionTest, CandidatesAreServedInArrivalOrder) {
@@ -79,26 +66,35 @@ TEST_P(ElectionTest, CandidatesAreServedInArrivalOrder) {
   ASSERT_EQ(a->state(), Election::State::kHeld);
   EXPECT_EQ(b->state(), Election::State::kWaiting);
   EXPECT_EQ(c->state(), Election::State::kWaiting);
+  ASSERT_TRUE(PumpUntilWatching(*c));
 
   ASSERT_TRUE(a->Release().ok());
-  EXPECT_TRUE(PumpUntil(*b, Election::State::kHeld));
-  // c watches b only: a's leaving does not promote c.
-  EXPECT_FALSE(PumpUntil(*c, Election::State::kHeld, milliseconds(300)));
+  EXPECT_TRUE(PumpUntilState(*b, Election::State::kHeld));
+  // c watches b only: a's leaving does not even wake c. Proof: a later
+  // change to b's key reaches c, and it is the only change c has seen.
+  int64_t marker = TouchKey(*b);
+  ASSERT_GT(marker, 0);
+  ASSERT_TRUE(
+      PumpUntil({c.get()}, [&] { return c->seen_revision() >= marker; }));
+  EXPECT_EQ(c->changes_seen(), 1u);
+  EXPECT_EQ(c->state(), Election::State::kWaiting);
   EXPECT_GT(c->revision(), b->revision());
 
   ASSERT_TRUE(b->Release().ok());
-  EXPECT_TRUE(PumpUntil(*c, Election::State::kHeld));
+  EXPECT_TRUE(PumpUntilState(*c, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, AWaiterLeavingOutOfOrderKeepsTheQueueIntact) {
   auto a = Candidate(Office(), "a");
   auto b = Candidate(Office(), "b");
   auto c = Candidate(Office(), "c");
+  ASSERT_TRUE(PumpUntilWatching(*c));
   ASSERT_TRUE(b->Release().ok());  // c's predecessor leaves the queue
-  EXPECT_FALSE(PumpUntil(*c, Election::State::kHeld, milliseconds(300)));
-  EXPECT_EQ(c->state(), Election::State::kWaiting);  // now behind a
+  // c hears of it, re-reads the queue and now waits behind a.
+  ASSERT_TRUE(PumpUntil({c.get()}, [&] { return c->changes_seen() >= 1; }));
+  EXPECT_EQ(c->state(), Election::State::kWaiting);
   ASSERT_TRUE(a->Release().ok());
-  EXPECT_TRUE(PumpUntil(*c, Election::State::kHeld));
+  EXPECT_TRUE(PumpUntilState(*c, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, DeletingTheLeadersKeyEndsItsLeadership) {
@@ -106,7 +102,7 @@ TEST_P(ElectionTest, DeletingTheLeadersKeyEndsItsLeadership) {
   ASSERT_EQ(a->state(), Election::State::kHeld);
   EtcdctlResult r = RunEtcdctl(cluster_->endpoints(), {"del", a->key()});
   ASSERT_EQ(r.exit_code, 0) << r.errors;
-  EXPECT_TRUE(PumpUntil(*a, Election::State::kLost));
+  EXPECT_TRUE(PumpUntilState(*a, Election::State::kLost));
   EXPECT_NE(a->loss().message().find("deleted"), std::string::npos);
 }
 
@@ -114,7 +110,7 @@ TEST_P(ElectionTest, OverwritingTheLeadersKeyEndsItsLeadership) {
   auto a = Candidate(Office(), "a");
   EtcdctlResult r = RunEtcdctl(cluster_->endpoints(), {"put", a->key(), "x"});
   ASSERT_EQ(r.exit_code, 0) << r.errors;
-  EXPECT_TRUE(PumpUntil(*a, Election::State::kLost));
+  EXPECT_TRUE(PumpUntilState(*a, Election::State::kLost));
   EXPECT_NE(a->loss().message().find("replaced"), std::string::npos);
 }
 
@@ -125,22 +121,51 @@ TEST_P(ElectionTest, RevokingTheLeaseEndsLeadershipAndPromotesTheNext) {
       RunEtcdctl(cluster_->endpoints(),
                  {"lease", "revoke", primitives::LeaseHex(a->lease_id())});
   ASSERT_EQ(r.exit_code, 0) << r.errors;
-  EXPECT_TRUE(PumpUntil(*a, Election::State::kLost));
-  EXPECT_TRUE(PumpUntil(*b, Election::State::kHeld));
+  EXPECT_TRUE(PumpUntilState(*a, Election::State::kLost));
+  EXPECT_TRUE(PumpUntilState(*b, Election::State::kHeld));
 }
 
 TEST_P(ElectionTest, RenewalsMoveTheDeadlineForward) {
   auto a = Candidate(Office(), "a");
   MonoTime first = a->deadline().valid_until();
-  MonoTime until = MonoNow() + seconds(3);
-  while (a->deadline().valid_until() == first && MonoNow() < until) {
-    std::array<int, 1> fds = {a->fd()};
-    Result<int> ready = WaitReadable(fds, until);
-    if (ready.ok() && *ready == 0) {
-      ASSERT_TRUE(a->Pump().ok());
-    }
-  }
-  EXPECT_GT(a->deadline().valid_until(), first);
+  EXPECT_TRUE(PumpUntil({a.get()},
+                        [&] { return a->deadline().valid_until() > first; }));
+  EXPECT_EQ(a->state(), Election::State::kHeld);
+}
+
+// The fail-closed deadline counts from when a renewal was sent, not from
+// when its answer came: a proxy holds the store's answers back while the
+// renewals themselves go through.
+TEST_P(ElectionTest, TheDeadlineCountsFromTheSendOfTheAnsweredRenewal) {
+  std::string error;
+  std::unique_ptr<TcpProxy> proxy =
+      TcpProxy::Start(cluster_->endpoint(0), &error);
+  ASSERT_NE(proxy, nullptr) << error;
+  std::unique_ptr<backend::Backend> via_proxy = Open(proxy->endpoint());
+  auto a = Candidate(Office(), "a", via_proxy.get());
+  ASSERT_EQ(a->state(), Election::State::kHeld);
+  MonoTime granted = a->deadline().valid_until();
+  ASSERT_TRUE(PumpUntil({a.get()},
+                        [&] { return a->deadline().valid_until() > granted; }));
+
+  // Answers wait in the proxy while renewals still reach the store: one
+  // is due within an interval (1 s) of the hold, its retry half an
+  // interval later, so bytes forwarded 1.5 s after the hold show that at
+  // least the first went out.
+  proxy->Hold(TcpProxy::Direction::kToClient);
+  MonoTime held = clock().Now();
+  MonoTime before = a->deadline().valid_until();
+  ASSERT_TRUE(proxy->AwaitForward(
+      TcpProxy::Direction::kToServer, held + milliseconds(1500),
+      std::chrono::duration_cast<milliseconds>(kPatience)))
+      << "no renewal reached the store";
+  MonoTime released = clock().Now();
+  proxy->Release(TcpProxy::Direction::kToClient);
+
+  ASSERT_TRUE(PumpUntil({a.get()},
+                        [&] { return a->deadline().valid_until() > before; }));
+  // Counted from an arrival, the deadline would lie beyond released + ttl.
+  EXPECT_LT(a->deadline().valid_until(), released + seconds(3));
   EXPECT_EQ(a->state(), Election::State::kHeld);
 }
 

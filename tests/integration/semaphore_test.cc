@@ -2,11 +2,8 @@
 // leaves, weights, --spread, loss on outside faults, and herd-free waking.
 #include "primitives/semaphore.h"
 
-#include <array>
-
 #include <gtest/gtest.h>
 
-#include "base/signals.h"
 #include "primitives/holder.h"
 #include "primitives/keys.h"
 #include "store_fixture.h"
@@ -16,7 +13,6 @@ namespace {
 
 using primitives::Claim;
 using primitives::Semaphore;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 class SemaphoreTest : public StoreTest {
@@ -49,37 +45,19 @@ class SemaphoreTest : public StoreTest {
     return s;
   }
 
-  // Pumps every claim until `target` reaches `state` or the timeout.
+  // Pumps every claim in `all` until `target` reaches `state`.
   static bool PumpUntil(std::vector<Semaphore*> all, Semaphore& target,
-                        Claim::State state, Duration timeout = seconds(2)) {
-    MonoTime until = MonoNow() + timeout;
-    while (target.state() != state && MonoNow() < until) {
-      for (Semaphore* s : all) {
-        std::array<int, 1> fds = {s->fd()};
-        Result<int> r = WaitReadable(fds, MonoNow() + milliseconds(5));
-        if (r.ok() && *r == 0) {
-          Status st = s->Pump();
-          EXPECT_TRUE(st.ok()) << st.ToString();
-        }
-      }
-    }
-    return target.state() == state;
+                        Claim::State state) {
+    std::vector<Claim*> claims(all.begin(), all.end());
+    return StoreTest::PumpUntil(claims,
+                                [&] { return target.state() == state; });
   }
 
-  // True if `s` receives any store event within `window`.
-  static bool Woken(Semaphore& s, Duration window) {
-    std::array<int, 1> fds = {s.fd()};
-    Result<int> r = WaitReadable(fds, MonoNow() + window);
-    return r.ok() && *r == 0;
-  }
-
-  // Lets every claim's streams settle and consumes what they reported.
-  static void Settle(std::vector<Semaphore*> all) {
-    std::this_thread::sleep_for(milliseconds(300));
-    for (Semaphore* s : all) {
-      Status st = s->Pump();
-      EXPECT_TRUE(st.ok()) << st.ToString();
-    }
+  // Pumps `s` until it has processed the store's changes through
+  // `revision`.
+  static bool PumpThrough(Semaphore& s, int64_t revision) {
+    return StoreTest::PumpUntil({&s},
+                                [&] { return s.seen_revision() >= revision; });
   }
 
   std::string Name() const {
@@ -99,18 +77,25 @@ TEST_P(SemaphoreTest, AnyHolderLeavingAdmitsTheHead) {
 
 TEST_P(SemaphoreTest, AReleaseWakesOnlyWhoCanMoveUp) {
   auto a = Claimant(1), b = Claimant(1), c = Claimant(1), d = Claimant(1);
-  std::vector<Semaphore*> all = {a.get(), b.get(), c.get(), d.get()};
-  Settle(all);
+  // b is the head and watches the whole semaphore; c watches b; d, c.
+  for (Semaphore* s : {b.get(), c.get(), d.get()}) {
+    ASSERT_TRUE(PumpUntilWatching(*s));
+  }
   ASSERT_TRUE(a->Release().ok());
   EXPECT_TRUE(PumpUntil({b.get()}, *b, Claim::State::kHeld));
-  // b marked itself held, which wakes c, now the head of the line; d,
-  // behind c, hears nothing.
-  EXPECT_TRUE(Woken(*c, milliseconds(500)));
-  ASSERT_TRUE(c->Pump().ok());
+  // b marked itself held, which wakes c, now the head of the line.
+  ASSERT_TRUE(
+      StoreTest::PumpUntil({c.get()}, [&] { return c->changes_seen() >= 1; }));
   EXPECT_EQ(c->state(), Claim::State::kWaiting);
-  EXPECT_FALSE(Woken(*d, milliseconds(300)));
+  // d, behind c, heard nothing: a change to c's key made after all that
+  // reaches d, and it is the only change d has seen.
+  int64_t marker = TouchKey(*c);
+  ASSERT_GT(marker, 0);
+  ASSERT_TRUE(PumpThrough(*d, marker));
+  EXPECT_EQ(d->changes_seen(), 1u);
+  EXPECT_EQ(d->state(), Claim::State::kWaiting);
   ASSERT_TRUE(b->Release().ok());
-  EXPECT_TRUE(PumpUntil({c.get()}, *c, Claim::State::kHeld));
+  EXPECT_TRUE(PumpUntil({c.get(), d.get()}, *c, Claim::State::kHeld));
   EXPECT_EQ(d->state(), Claim::State::kWaiting);
 }
 

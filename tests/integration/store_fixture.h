@@ -3,13 +3,16 @@
 // pass the same tests; etcd is the one implemented so far.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <ostream>
 #include <string>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
+#include "base/signals.h"
+#include "primitives/claim.h"
 #include "servers/etcd_server.h"
 
 namespace conch::testing {
@@ -64,19 +67,82 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
     return std::string("/conch-test/") + info->name() + "/";
   }
 
-  static MonoTime Soon() { return MonoNow() + std::chrono::seconds(3); }
+  static const Clock& clock() { return SystemClock::Get(); }
+  // A deadline for one store request.
+  static MonoTime Soon() { return clock().Now() + std::chrono::seconds(3); }
 
-  // Waits up to `timeout` for an event on `sink` matching `pred`.
+  // How long a test waits for something that must happen: long enough to
+  // only ever catch a hang, on a loaded machine under sanitizers.
+  static constexpr Duration kPatience = std::chrono::seconds(30);
+
+  // Waits up to `timeout` for an event on `sink` matching `pred`; events
+  // that do not match are dropped.
   template <typename Pred>
   static std::optional<backend::Event> AwaitEvent(
-      backend::EventSink& sink, Pred pred,
-      Duration timeout = std::chrono::seconds(3)) {
-    MonoTime until = MonoNow() + timeout;
-    while (MonoNow() < until) {
+      backend::EventSink& sink, Pred pred, Duration timeout = kPatience) {
+    MonoTime until = clock().Now() + timeout;
+    for (;;) {
       for (backend::Event& e : sink.Drain()) {
         if (pred(e)) return std::move(e);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::array<int, 1> fds = {sink.fd()};
+      Result<int> ready = WaitReadable(fds, until, clock());
+      if (!ready.ok() || *ready < 0) return std::nullopt;
+    }
+  }
+
+  // Pumps each claim whenever it has store events, until `done()` holds
+  // or `timeout` passes. Returns done(). A failed Pump() fails the test.
+  static bool PumpUntil(const std::vector<primitives::Claim*>& claims,
+                        const std::function<bool()>& done,
+                        Duration timeout = kPatience) {
+    MonoTime until = clock().Now() + timeout;
+    std::vector<int> fds;
+    for (primitives::Claim* c : claims) fds.push_back(c->fd());
+    while (!done()) {
+      Result<int> ready = WaitReadable(fds, until, clock());
+      if (!ready.ok() || *ready < 0) return done();
+      Status s = claims[*ready]->Pump();
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    return true;
+  }
+
+  // Pumps `claim` (and the others given) until it reaches `state`.
+  static bool PumpUntilState(primitives::Claim& claim,
+                             primitives::Claim::State state,
+                             std::vector<primitives::Claim*> others = {}) {
+    others.push_back(&claim);
+    return PumpUntil(others, [&] { return claim.state() == state; });
+  }
+
+  // Pumps `claim` until every watcher it started is live, so that changes
+  // made from now on will reach it.
+  static bool PumpUntilWatching(primitives::Claim& claim) {
+    return PumpUntil({&claim}, [&] { return claim.watch_live(); });
+  }
+
+  // Rewrites `claim`'s own key with its own value and lease, as a harmless
+  // marker change that whoever watches that key must see. Returns the
+  // marker's store revision (0 on failure, which fails the test).
+  int64_t TouchKey(const primitives::Claim& claim) {
+    std::optional<backend::KeyValue> kv = Read(claim.key());
+    EXPECT_TRUE(kv) << claim.key() << " is gone";
+    if (!kv) return 0;
+    Result<bool> put = backend_->PutIfOwned(kv->key, kv->value, kv->lease,
+                                            kv->create_revision, Soon());
+    EXPECT_TRUE(put.ok() && *put) << "touch " << kv->key;
+    std::optional<backend::KeyValue> after = Read(claim.key());
+    return after ? after->mod_revision : 0;
+  }
+
+  // The key `key` as stored, or nullopt.
+  std::optional<backend::KeyValue> Read(const std::string& key) {
+    auto listing = backend_->List(key, 0, Soon());
+    EXPECT_TRUE(listing.ok()) << listing.status().ToString();
+    if (!listing.ok()) return std::nullopt;
+    for (const backend::KeyValue& kv : listing->first) {
+      if (kv.key == key) return kv;
     }
     return std::nullopt;
   }

@@ -16,6 +16,7 @@
 
 #include "backend/backend.h"
 #include "backend/etcd/endpoints.h"
+#include "backend/renewal.h"
 #include "base/backoff.h"
 #include "base/log.h"
 #include "rpc.grpc.pb.h"
@@ -72,14 +73,17 @@ std::string PrefixEnd(const std::string& prefix) {
   return std::string(1, '\0');  // every key
 }
 
-std::chrono::system_clock::time_point SystemDeadline(MonoTime deadline) {
+// gRPC deadlines are on the system clock; ours are on `clock`.
+std::chrono::system_clock::time_point SystemDeadline(MonoTime deadline,
+                                                     const Clock& clock) {
   return std::chrono::system_clock::now() +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             deadline - MonoNow());
+             deadline - clock.Now());
 }
 
-void PrepareUnary(grpc::ClientContext* ctx, MonoTime deadline) {
-  ctx->set_deadline(SystemDeadline(deadline));
+void PrepareUnary(grpc::ClientContext* ctx, MonoTime deadline,
+                  const Clock& clock) {
+  ctx->set_deadline(SystemDeadline(deadline, clock));
   ctx->set_wait_for_ready(true);
 }
 
@@ -180,20 +184,20 @@ class StreamLoop {
 };
 
 // ---------------------------------------------------------------------------
-// KeepAlive: one writer thread sends renewals; one reader thread matches
-// answers to requests. The stream answers requests in order, so each answer
-// acknowledges the oldest unanswered request; its send time is what the
+// KeepAlive: one writer thread sends renewals when the RenewalSchedule says
+// so; one reader thread matches answers to sends. Each answer's event
+// carries the send time of the renewal it acknowledges, which is what the
 // fail-closed deadline counts from (primitives/hold_deadline.h).
 class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
  public:
-  EtcdKeepAlive(std::shared_ptr<grpc::Channel> channel, Lease lease,
-                EventSink* sink, uint64_t tag)
+  EtcdKeepAlive(std::shared_ptr<grpc::Channel> channel, const Clock& clock,
+                Lease lease, EventSink* sink, uint64_t tag)
       : stub_(pb::Lease::NewStub(channel)),
+        clock_(clock),
         lease_(lease),
         sink_(sink),
         tag_(tag),
-        interval_(std::max<Duration>(lease.ttl / 3, milliseconds(100))),
-        retry_after_(std::min<Duration>(interval_ / 2, milliseconds(1000))) {
+        schedule_(lease.ttl) {
     Start();
   }
 
@@ -205,8 +209,7 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
     {
       std::lock_guard<std::mutex> lock(mu_);
       broken_ = false;
-      outstanding_.clear();
-      next_send_ = MonoNow();
+      schedule_.Reset(clock_.Now());
       acked_ = false;
     }
     auto stream = stub_->LeaseKeepAlive(ctx);
@@ -226,21 +229,19 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
                                pb::LeaseKeepAliveResponse>* stream) {
     pb::LeaseKeepAliveRequest req;
     req.set_id(lease_.id);
-    int misses = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait_until(lock, next_send_,
-                       [&] { return stop_ || broken_ || lost_; });
+        // The condition variable waits on the system clock; the schedule's
+        // times are converted through clock_.
+        cv_.wait_for(lock, schedule_.next_send() - clock_.Now(),
+                     [&] { return stop_ || broken_ || lost_; });
         if (stop_ || broken_ || lost_) return;
-        if (MonoNow() < next_send_) continue;  // an answer moved next_send_
-        // Unanswered for retry_after_: ask again at once; after three misses
-        // this stream is presumed dead and a new one is opened.
-        if (!outstanding_.empty() && ++misses > 3) return;
-        if (outstanding_.empty()) misses = 0;
-        MonoTime now = MonoNow();
-        outstanding_.push_back(now);
-        next_send_ = now + retry_after_;
+        MonoTime now = clock_.Now();
+        if (now < schedule_.next_send()) continue;  // an answer moved it
+        // Too many unanswered: this stream is presumed dead; a new one is
+        // opened by the StreamLoop.
+        if (!schedule_.Send(now)) return;
       }
       if (!stream->Write(req)) return;
     }
@@ -265,17 +266,13 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
         sink_->Push(std::move(e));
         break;
       }
-      MonoTime sent = MonoNow();
-      if (!outstanding_.empty()) {
-        sent = outstanding_.front();
-        outstanding_.pop_front();
-      }
+      std::optional<MonoTime> sent = schedule_.Answered();
+      if (!sent) continue;  // nothing of ours was outstanding
       acked_ = true;
-      next_send_ = outstanding_.empty() ? sent + interval_ : next_send_;
       Event e;
       e.kind = Event::Kind::kKeepAliveAck;
       e.tag = tag_;
-      e.sent = sent;
+      e.sent = *sent;
       e.ttl = seconds(resp.ttl());
       sink_->Push(std::move(e));
     }
@@ -287,17 +284,15 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
   }
 
   std::unique_ptr<pb::Lease::Stub> stub_;
+  const Clock& clock_;
   const Lease lease_;
   EventSink* const sink_;
   const uint64_t tag_;
-  const Duration interval_;
-  const Duration retry_after_;
 
-  bool broken_ = false;               // guarded by mu_
-  bool lost_ = false;                 // guarded by mu_
-  bool acked_ = false;                // guarded by mu_
-  std::deque<MonoTime> outstanding_;  // guarded by mu_
-  MonoTime next_send_{};              // guarded by mu_
+  bool broken_ = false;       // guarded by mu_
+  bool lost_ = false;         // guarded by mu_
+  bool acked_ = false;        // guarded by mu_
+  RenewalSchedule schedule_;  // guarded by mu_
 };
 
 // ---------------------------------------------------------------------------
@@ -403,14 +398,15 @@ class EtcdWatch final : public Watch, private StreamLoop {
 // ---------------------------------------------------------------------------
 class EtcdBackend final : public Backend {
  public:
-  explicit EtcdBackend(std::shared_ptr<grpc::Channel> channel)
+  EtcdBackend(std::shared_ptr<grpc::Channel> channel, const Clock& clock)
       : channel_(std::move(channel)),
+        clock_(clock),
         kv_(pb::KV::NewStub(channel_)),
         lease_(pb::Lease::NewStub(channel_)) {}
 
   Result<Lease> GrantLease(Duration ttl, MonoTime deadline) override {
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::LeaseGrantRequest req;
     req.set_ttl(std::chrono::duration_cast<seconds>(ttl).count());
     pb::LeaseGrantResponse resp;
@@ -424,7 +420,7 @@ class EtcdBackend final : public Backend {
 
   Status RevokeLease(int64_t lease_id, MonoTime deadline) override {
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::LeaseRevokeRequest req;
     req.set_id(lease_id);
     pb::LeaseRevokeResponse resp;
@@ -433,7 +429,7 @@ class EtcdBackend final : public Backend {
 
   std::unique_ptr<KeepAlive> StartKeepAlive(const Lease& lease, EventSink* sink,
                                             uint64_t tag) override {
-    return std::make_unique<EtcdKeepAlive>(channel_, lease, sink, tag);
+    return std::make_unique<EtcdKeepAlive>(channel_, clock_, lease, sink, tag);
   }
 
   Result<Contender> CreateContender(const std::string& prefix,
@@ -453,7 +449,7 @@ class EtcdBackend final : public Backend {
               pb::RangeRequest::ASCEND);
 
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::TxnResponse resp;
     grpc::Status s = kv_->Txn(&ctx, txn, &resp);
     if (!s.ok()) return FromGrpc(s, "create " + key);
@@ -495,7 +491,7 @@ class EtcdBackend final : public Backend {
     FillRange(txn.add_success()->mutable_request_range(), prefix, 1,
               pb::RangeRequest::ASCEND);
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::TxnResponse resp;
     grpc::Status s = kv_->Txn(&ctx, txn, &resp);
     if (!s.ok()) return FromGrpc(s, "read queue " + prefix);
@@ -534,7 +530,7 @@ class EtcdBackend final : public Backend {
     put->set_value(value);
     put->set_lease(lease_id);
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::TxnResponse resp;
     grpc::Status s = kv_->Txn(&ctx, txn, &resp);
     if (!s.ok()) return FromGrpc(s, "update " + key);
@@ -546,7 +542,7 @@ class EtcdBackend final : public Backend {
     pb::TxnRequest txn = IfCreatedAt(key, create_revision);
     txn.add_success()->mutable_request_delete_range()->set_key(key);
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::TxnResponse resp;
     grpc::Status s = kv_->Txn(&ctx, txn, &resp);
     if (!s.ok()) return FromGrpc(s, "delete " + key);
@@ -563,7 +559,7 @@ class EtcdBackend final : public Backend {
   Result<std::pair<std::vector<KeyValue>, int64_t>> Range(
       const pb::RangeRequest& req, const std::string& what, MonoTime deadline) {
     grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline);
+    PrepareUnary(&ctx, deadline, clock_);
     pb::RangeResponse resp;
     grpc::Status s = kv_->Range(&ctx, req, &resp);
     if (!s.ok()) return FromGrpc(s, what);
@@ -574,6 +570,7 @@ class EtcdBackend final : public Backend {
   }
 
   std::shared_ptr<grpc::Channel> channel_;
+  const Clock& clock_;
   std::unique_ptr<pb::KV::Stub> kv_;
   std::unique_ptr<pb::Lease::Stub> lease_;
 };
@@ -595,7 +592,8 @@ Result<std::unique_ptr<Backend>> OpenEtcd(const BackendOptions& options) {
   args.SetLoadBalancingPolicyName("pick_first");
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       *target, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<Backend>(std::make_unique<EtcdBackend>(channel));
+  return std::unique_ptr<Backend>(
+      std::make_unique<EtcdBackend>(channel, *options.clock));
 }
 
 }  // namespace conch::backend

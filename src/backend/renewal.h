@@ -1,0 +1,66 @@
+// RenewalSchedule: when a session's next renewal goes out, and which send an
+// answer acknowledges. Store-neutral and pure (it reads no clock and does no
+// I/O), so that the keep-alive thread of every backend follows one tested
+// rule and unit tests can check it to the nanosecond with a FakeClock.
+//
+// The rule:
+//  - A renewal is sent every RenewInterval(ttl), counted from the send time
+//    of the last answered renewal.
+//  - A renewal unanswered for RetryAfter(ttl) is followed at once by
+//    another, so one lost answer costs at most RetryAfter, not an interval.
+//  - After kMaxUnanswered renewals in a row go unanswered, the stream is
+//    presumed dead and the caller replaces it (Reset on the new one).
+//  - The stream answers renewals in order, so an answer acknowledges the
+//    oldest unanswered send; that send time, not the arrival time, is what
+//    the fail-closed deadline counts from (primitives/hold_deadline.h).
+//
+// Thread contract: a value type; its owner (a keep-alive thread) guards it.
+#pragma once
+
+#include <deque>
+#include <optional>
+
+#include "base/clock.h"
+
+namespace conch::backend {
+
+// How often a session with this TTL is renewed: ttl/3.
+Duration RenewInterval(Duration ttl);
+
+// How long a renewal may go unanswered before the next is sent:
+// min(RenewInterval(ttl)/2, 1s).
+Duration RetryAfter(Duration ttl);
+
+class RenewalSchedule {
+ public:
+  static constexpr int kMaxUnanswered = 4;
+
+  explicit RenewalSchedule(Duration ttl);
+
+  // A new stream starts at `now`: nothing is outstanding and the first
+  // renewal is due at once.
+  void Reset(MonoTime now);
+
+  // When the next renewal is due.
+  MonoTime next_send() const { return next_send_; }
+
+  // Called when next_send() has come, before sending. Returns false, and
+  // records nothing, if kMaxUnanswered renewals are already unanswered: the
+  // stream is presumed dead. Otherwise records a send at `now`.
+  bool Send(MonoTime now);
+
+  // An answer arrived. Returns the send time of the renewal it
+  // acknowledges; nullopt if no renewal was outstanding (the store answered
+  // something we did not ask, which proves nothing about our deadline).
+  std::optional<MonoTime> Answered();
+
+  size_t outstanding() const { return outstanding_.size(); }
+
+ private:
+  Duration interval_;
+  Duration retry_after_;
+  std::deque<MonoTime> outstanding_;
+  MonoTime next_send_{};
+};
+
+}  // namespace conch::backend
