@@ -6,7 +6,8 @@
 #      silences only reports from inside Debian's uninstrumented gRPC and
 #      absl; die_after_fork=0 because TSan takes the CLONE_VFORK child that
 #      spawns each command for a fork, though it only execs);
-#   4. the parsers' fuzz targets (clang, libFuzzer), if scripts/fuzz.sh exists.
+#   4. the parsers' fuzz targets (clang, libFuzzer) through scripts/fuzz.sh,
+#      which must be there and executable.
 # Integration tests start real etcd servers on loopback; CONCH_REQUIRE_SERVERS=1
 # turns a missing server into a failure instead of a skip.
 # Exits non-zero on any failure.
@@ -14,6 +15,13 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 jobs=$(nproc)
+
+# The fuzz step is part of the test command, not an extra: a missing or
+# non-executable script fails at once rather than after the long builds.
+if [[ ! -f scripts/fuzz.sh || ! -x scripts/fuzz.sh ]]; then
+  echo "test: scripts/fuzz.sh is missing or not executable" >&2
+  exit 1
+fi
 
 echo "test: installing dependencies"
 scripts/install-deps.sh
@@ -38,8 +46,6 @@ echo "test: thread sanitizer tests (unit + integration, servers required)"
   TSAN_OPTIONS="suppressions=$PWD/../tsan.supp die_after_fork=0" \
     CONCH_REQUIRE_SERVERS=1 ctest --output-on-failure -j2)
 
-if [[ -x scripts/fuzz.sh ]]; then
-  echo "test: fuzzing the parsers"
-  scripts/fuzz.sh
-fi
+echo "test: fuzzing the parsers"
+scripts/fuzz.sh
 echo "test: all passed"

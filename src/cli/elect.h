@@ -1,5 +1,6 @@
-// `conch elect`: flags shared by the run mode (elect.cc) and the read-only
-// modes --who, --watch and --assert (elect_inspect.cc).
+// `conch elect`: the read-only modes --who, --watch and --assert
+// (elect_inspect.cc), and the reporting shared by every command's front
+// end (elect.cc). The flags themselves are parsed in elect_flags.h.
 //
 // Thread contract: owner thread only.
 #pragma once
@@ -9,20 +10,11 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "cli/elect_flags.h"
 #include "cli/run_claim.h"
 #include "config/global.h"
 
 namespace conch::cli {
-
-struct ElectFlags {
-  RunFlags run;
-  std::string office;
-  bool who = false;
-  bool watch = false;
-  bool assert_held = false;
-  bool json = false;
-  int64_t min_rev = 0;
-};
 
 int ElectWho(const ElectFlags& flags, backend::Backend& backend);
 int ElectWatch(const ElectFlags& flags, backend::Backend& backend);
@@ -37,10 +29,15 @@ backend::Backend* OpenBackendOrReport(const config::GlobalConfig& global);
 // an unreachable store (naming the endpoints and the dial timeout).
 int ReportStartError(const Status& status, const config::GlobalConfig& global);
 
-// Parses a command's flags; on failure prints "conch <cmd>: <why> (see conch
-// <cmd> --help)" and returns 64; on --help prints usage and returns 0;
-// returns -1 to go on.
-int FinishParse(config::FlagSet& flags, Status status, const std::string& cmd,
-                const config::GlobalConfig& global);
+// Prints "conch <cmd>: <why> (see conch <cmd> --help)" for a usage error on
+// stderr and returns 64.
+int ReportUsageError(const std::string& cmd, const Status& status);
+
+// Prints a command's usage text on stdout and returns 0.
+int PrintUsage(const std::string& usage);
+
+// With --quiet, logs only warnings and errors, unless CONCH_DEBUG asks for
+// every step.
+void ApplyQuiet(const config::GlobalConfig& global);
 
 }  // namespace conch::cli

@@ -1,6 +1,7 @@
 #include "cli/run_flags.h"
 
 #include "primitives/hold_deadline.h"
+#include "primitives/keys.h"
 
 namespace conch::cli {
 
@@ -33,6 +34,20 @@ Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
                  "--nonblock and --restart exclude each other");
   }
   return Status::Ok();
+}
+
+Result<bool> ParseNamed(config::FlagSet& flags, const Status& env,
+                        const std::vector<std::string>& args,
+                        const std::string& kind, std::string* name) {
+  CONCH_RETURN_IF_ERROR(flags.Parse(args, 1));
+  if (flags.help_requested()) return true;
+  CONCH_RETURN_IF_ERROR(env);
+  if (flags.positionals().empty()) {
+    return Error(Code::kInvalidArgument, kind + " name is required");
+  }
+  *name = flags.positionals()[0];
+  CONCH_RETURN_IF_ERROR(primitives::ValidateName(kind, *name));
+  return false;
 }
 
 }  // namespace conch::cli

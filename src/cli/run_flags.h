@@ -35,4 +35,13 @@ void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
 // hook timeout, and that --nonblock and --restart are not both given.
 Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint);
 
+// The first steps of every command's parser: parses `args` with `flags`
+// (one positional, the name), stops there if -h/--help was given (returns
+// true), else reports `env` (a malformed CONCH_* variable) and a missing or
+// invalid name, which names a `kind` ("office", "semaphore"), and stores
+// the name in *name.
+Result<bool> ParseNamed(config::FlagSet& flags, const Status& env,
+                        const std::vector<std::string>& args,
+                        const std::string& kind, std::string* name);
+
 }  // namespace conch::cli

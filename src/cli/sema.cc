@@ -9,6 +9,7 @@
 #include "cli/elect.h"
 #include "cli/exit_codes.h"
 #include "cli/run_claim.h"
+#include "cli/sema_flags.h"
 #include "primitives/admission.h"
 #include "primitives/holder.h"
 #include "primitives/keys.h"
@@ -17,69 +18,6 @@
 namespace conch::cli {
 
 namespace {
-
-const char* kSemaUsage =
-    "usage: conch sema <name> --max N [flags] -- cmd...\n"
-    "       conch sema <name> --max N --who [--json]\n\n"
-    "Runs cmd while holding --weight of the N units of semaphore <name>.\n"
-    "Claims are served in arrival order; a heavy claim at the head of the\n"
-    "line holds back lighter ones behind it. With --spread, at most one\n"
-    "claim per host holds at a time.";
-
-struct SemaFlags {
-  RunFlags run;
-  std::string name;
-  int64_t max = 0;
-  int64_t weight = 1;
-  bool spread = false;
-  bool who = false;
-  bool json = false;
-};
-
-int ParseSema(const std::vector<std::string>& args, SemaFlags* f) {
-  config::FlagSet flags(kSemaUsage);
-  Status env = config::RegisterGlobalFlags(flags, &f->run.global);
-  flags.Int("max", &f->max, "units in the semaphore (required, at least 1)");
-  flags.Int("weight", &f->weight, "units this claim takes, 1..max");
-  flags.Bool("spread", &f->spread, "at most one claim per host holds");
-  RegisterRunFlags(flags, &f->run);
-  // The original's sema: --wait 0 means do not wait; negative, forever.
-  f->run.wait = Duration(-1);
-  flags.Duration("wait", &f->run.wait,
-                 "give up (exit 75) if not admitted after this; 0 = do not "
-                 "wait, negative = forever");
-  flags.Bool("who", &f->who, "list holders and waiters, then exit");
-  flags.Bool("json", &f->json, "NDJSON output for --who");
-
-  Status s = flags.Parse(args, 1);
-  if (s.ok()) s = env;
-  if (s.ok() && flags.positionals().empty()) {
-    s = Error(Code::kInvalidArgument, "semaphore name is required");
-  }
-  if (s.ok()) {
-    f->name = flags.positionals()[0];
-    s = primitives::ValidateName("semaphore", f->name);
-  }
-  if (s.ok() && f->max < 1) {
-    s = Error(Code::kInvalidArgument, "--max N is required and at least 1");
-  }
-  if (s.ok() && (f->weight < 1 || f->weight > f->max)) {
-    s = Error(Code::kInvalidArgument, "--weight " + std::to_string(f->weight) +
-                                          " must be between 1 "
-                                          "and --max " +
-                                          std::to_string(f->max));
-  }
-  if (s.ok() && f->spread && f->weight != 1) {
-    s = Error(Code::kInvalidArgument,
-              "--spread claims take one unit; drop --weight");
-  }
-  if (s.ok() && !f->who) {
-    if (f->run.wait == Duration::zero()) f->run.nonblock = true;
-    f->run.command = flags.command();
-    s = ValidateRunFlags(f->run, "conch sema <name> --max N [flags] -- cmd...");
-  }
-  return FinishParse(flags, s, "sema", f->run.global);
-}
 
 int SemaWho(const SemaFlags& f, backend::Backend& backend) {
   auto listing =
@@ -137,8 +75,11 @@ int SemaWho(const SemaFlags& f, backend::Backend& backend) {
 }  // namespace
 
 int RunSema(const std::vector<std::string>& args) {
-  SemaFlags f;
-  if (int code = ParseSema(args, &f); code >= 0) return code;
+  Result<SemaFlags> parsed = ParseSemaFlags(args);
+  if (!parsed.ok()) return ReportUsageError("sema", parsed.status());
+  const SemaFlags& f = *parsed;
+  if (f.help) return PrintUsage(SemaUsage());
+  ApplyQuiet(f.run.global);
   backend::Backend* backend = OpenBackendOrReport(f.run.global);
   if (backend == nullptr) return kExitUsage;
   if (f.who) return SemaWho(f, *backend);

@@ -43,9 +43,11 @@ std::vector<std::string> GlobalConfig::EndpointList() const {
 
 Status RegisterGlobalFlags(FlagSet& flags, GlobalConfig* config) {
   if (const char* v = Env("CONCH_ENDPOINTS")) config->endpoints = v;
-  CONCH_RETURN_IF_ERROR(
-      DurationFromEnv("CONCH_DIAL_TIMEOUT", &config->dial_timeout));
-  CONCH_RETURN_IF_ERROR(DurationFromEnv("CONCH_TTL", &config->ttl));
+  // A bad variable is reported, but the flags are registered all the same,
+  // so that it is the variable the error names, not an "unknown" flag.
+  Status env = DurationFromEnv("CONCH_DIAL_TIMEOUT", &config->dial_timeout);
+  Status ttl = DurationFromEnv("CONCH_TTL", &config->ttl);
+  if (env.ok()) env = ttl;
   flags.String("endpoints", &config->endpoints,
                "etcd endpoints, comma-separated host:port [$CONCH_ENDPOINTS]",
                "LIST");
@@ -55,7 +57,7 @@ Status RegisterGlobalFlags(FlagSet& flags, GlobalConfig* config) {
   flags.Duration("ttl", &config->ttl,
                  "session TTL, whole seconds [$CONCH_TTL]");
   flags.Bool("quiet", &config->quiet, "log warnings and errors only");
-  return Status::Ok();
+  return env;
 }
 
 Status ValidateGlobal(const GlobalConfig& config) {

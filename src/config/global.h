@@ -30,7 +30,8 @@ struct GlobalConfig {
 
 // Loads CONCH_* defaults into `config`, then registers the flags on `flags`
 // (which override them when parsed). kInvalidArgument for a malformed
-// environment value, naming the variable.
+// environment value, naming the variable; the flags are registered even
+// then.
 Status RegisterGlobalFlags(FlagSet& flags, GlobalConfig* config);
 
 // Checks values after parsing: endpoints not empty, dial timeout > 0.

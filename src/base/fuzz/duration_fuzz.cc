@@ -1,7 +1,7 @@
 // libFuzzer target for ParseDuration and FormatDuration. Beyond "no crash,
 // no sanitizer report", it checks the contracts in base/duration.h:
 //   - every error is kInvalidArgument with a one-line "invalid duration ..."
-//     message;
+//     message without control bytes;
 //   - whatever parses formats to text that parses back to the same value,
 //     and formatting that again gives the same text;
 //   - a '-' in front of signless text with units negates the value;
@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "base/duration.h"
+#include "base/fuzz/fuzz_util.h"
 #include "base/status.h"
 
 namespace conch {
@@ -27,9 +28,8 @@ bool AllDigits(std::string_view text) {
 }
 
 void CheckError(const Status& status) {
-  CONCH_CHECK(status.code() == Code::kInvalidArgument);
-  CONCH_CHECK(status.message().rfind("invalid duration \"", 0) == 0);
-  CONCH_CHECK(status.message().find('\n') == std::string::npos);
+  fuzz::CheckUserError(status);
+  CONCH_CHECK(status.message().starts_with("invalid duration \""));
 }
 
 // Format, re-parse, re-format: the value and the canonical text are stable.

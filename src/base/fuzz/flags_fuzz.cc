@@ -1,23 +1,42 @@
-// libFuzzer target for config::FlagSet::Parse. The input, split on NUL bytes,
-// is the argv for a FlagSet with one or two flags of each kind, parsed with
-// at most one positional. Beyond "no crash, no sanitizer report", it checks
-// the contract in config/flags.h against a small model of its rules: which
-// word is a flag, which is a flag's value, and where "--" ends the flags.
-//   - Every error is kInvalidArgument with a non-empty one-line message.
-//   - Success means the model found no unknown flag, missing value or extra
-//     positional; and input with none of those, whose only flag values are
-//     strings, does succeed.
-//   - On success there is at most one positional, and it is the model's.
-//   - The command is exactly the words after the first "--" that is not a
-//     flag's value ("--name -- x" sets name to "--", as Go's flag package
-//     does), and there is no command without such a "--".
-//   - -h/--help before any "--" sets help_requested() and ends parsing.
-//   - The string flag holds the last value given to it, and IsSet says so.
+// libFuzzer target for the argument parsers of `conch elect` and `conch
+// sema` (cli/elect_flags.h, cli/sema_flags.h): the very flag tables,
+// CONCH_* variables and checks the commands run. The input, split on NUL
+// bytes, reads like a shell line:
+//   [CONCH_TTL=3s] [CONCH_DIAL_TIMEOUT=1s] [CONCH_ENDPOINTS=a:1] elect args...
+//   [CONCH_TTL=3s] ... sema args...
+// Leading NAME=VALUE words set those variables (the ones not given are
+// unset), the next word picks the command, and the rest are its arguments.
+// Beyond "no crash, no sanitizer report", it checks:
+//   - every error is kInvalidArgument with a non-empty one-line message
+//     without control bytes;
+//   - a malformed CONCH_TTL or CONCH_DIAL_TIMEOUT is an error unless help
+//     was asked for, and help needs an -h or --help word;
+//   - on success, the promises the commands rely on:
+//     - the name is one of the words and a valid name;
+//     - the global settings pass ValidateGlobal, and each comes from its
+//       variable or its default when no word names its flag;
+//     - unless --who, --watch or --assert (elect) or --who (sema): a
+//       command, which is the words after a "--"; a ttl and kill-after that
+//       can fail closed (ValidateHoldTiming accepts them; whole seconds,
+//       at least 1s; kill-after below two thirds of the ttl); a positive
+//       hook timeout; not both --nonblock and --restart;
+//     - in those read-only modes, no command;
+//     - sema: 1 <= weight <= max, --spread means weight 1, --max was given,
+//       the weight is 1 and the wait forever when not named, and --wait 0
+//       means --nonblock;
+//   - the parsed flags, written back as a command line with every flag
+//     explicit, parse to the same flags;
+//   - the usage text lists every flag of the command.
 // A broken contract aborts through CONCH_CHECK, which libFuzzer reports as a
 // crash and saves the input.
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,133 +45,316 @@
 #include "base/duration.h"
 #include "base/fuzz/fuzz_util.h"
 #include "base/status.h"
-#include "config/flags.h"
+#include "cli/elect_flags.h"
+#include "cli/run_flags.h"
+#include "cli/sema_flags.h"
+#include "config/global.h"
+#include "primitives/hold_deadline.h"
+#include "primitives/keys.h"
 
 namespace conch {
 namespace {
 
-constexpr size_t kMaxPositionals = 1;
-constexpr std::string_view kNameDefault = "default-name";
+using cli::ElectFlags;
+using cli::RunFlags;
+using cli::SemaFlags;
+using std::chrono::seconds;
 
-// What the model expects Parse to have seen.
-struct Expected {
-  bool structural_error = false;   // unknown flag, missing value, extra word
-  bool has_checked_value = false;  // a bool, duration or int value was given
-  bool help = false;
-  bool separator = false;
-  std::vector<std::string> positionals;
-  std::vector<std::string> command;
-  std::optional<std::string> name;  // the last value given to --name
+constexpr std::array<const char*, 3> kEnvNames = {
+    "CONCH_ENDPOINTS", "CONCH_DIAL_TIMEOUT", "CONCH_TTL"};
+
+// One fuzz input read as a command line.
+struct Line {
+  std::map<std::string, std::string> env;  // the CONCH_* variables it sets
+  std::string command;                     // "elect", "sema" or junk
+  std::vector<std::string> args;
 };
 
-enum class FlagKind { kBool, kString, kChecked, kUnknown };
-
-FlagKind KindOf(std::string_view name) {
-  if (name == "wait" || name == "v") return FlagKind::kBool;
-  if (name == "name") return FlagKind::kString;
-  if (name == "ttl" || name == "count") return FlagKind::kChecked;
-  return FlagKind::kUnknown;
+bool IsEnvName(std::string_view name) {
+  return std::ranges::any_of(kEnvNames,
+                             [&](const char* known) { return name == known; });
 }
 
-// Models the flag word args[i] ("-x", "--x" or "--x=v") and the value word
-// after it when the flag takes one. Returns how many words it used.
-size_t ModelFlag(const std::vector<std::string>& args, size_t i, Expected& e) {
-  std::string_view body(args[i]);
-  body.remove_prefix(body[1] == '-' ? 2 : 1);
-  const size_t eq = body.find('=');
-  const std::string_view name = body.substr(0, eq);
-  if (name == "h" || name == "help") {
-    e.help = true;
-    return 1;
-  }
-  const FlagKind kind = KindOf(name);
-  std::optional<std::string> value;
-  size_t used = 1;
-  if (eq != std::string_view::npos) {
-    value = std::string(body.substr(eq + 1));
-  } else if (kind != FlagKind::kBool && i + 1 < args.size()) {
-    value = args[i + 1];
-    used = 2;
-  }
-  e.structural_error =
-      kind == FlagKind::kUnknown || (kind != FlagKind::kBool && !value);
-  if (kind == FlagKind::kString) e.name = value;
-  if (kind == FlagKind::kChecked || (kind == FlagKind::kBool && value)) {
-    e.has_checked_value = true;
-  }
-  return used;
-}
-
-// The rules from config/flags.h, written out independently of flags.cc.
-Expected Model(const std::vector<std::string>& args) {
-  Expected e;
+Line ReadLine(std::string_view input) {
+  const std::vector<std::string> words = fuzz::SplitOnNul(input);
+  Line line;
   size_t i = 0;
-  while (i < args.size() && !e.structural_error && !e.help) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      e.separator = true;
-      e.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                       args.end());
-      break;
-    }
-    if (arg.size() >= 2 && arg[0] == '-') {
-      i += ModelFlag(args, i, e);
-      continue;
-    }
-    e.structural_error = e.positionals.size() >= kMaxPositionals;
-    if (!e.structural_error) e.positionals.push_back(arg);
-    ++i;
+  for (; i < words.size(); ++i) {
+    const size_t eq = words[i].find('=');
+    if (eq == std::string::npos || !IsEnvName(words[i].substr(0, eq))) break;
+    line.env[words[i].substr(0, eq)] = words[i].substr(eq + 1);
   }
-  return e;
+  if (i < words.size()) line.command = words[i++];
+  line.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
+  return line;
 }
 
-void CheckSuccess(const config::FlagSet& flags, const std::string& name,
-                  const Expected& e) {
-  CONCH_CHECK(!e.structural_error);
-  CONCH_CHECK(flags.positionals().size() <= kMaxPositionals);
-  CONCH_CHECK(flags.positionals() == e.positionals);
-  CONCH_CHECK(flags.help_requested() == e.help);
-  CONCH_CHECK(flags.has_command_separator() == e.separator);
-  CONCH_CHECK(flags.command() == e.command);
-  CONCH_CHECK(name == e.name.value_or(std::string(kNameDefault)));
-  CONCH_CHECK(flags.IsSet("name") == e.name.has_value());
+// Sets the variables the line gives and unsets the others. glibc's setenv
+// keeps a copy of every value it was ever given, so memory would grow with
+// every input; putenv takes strings that this function owns and reuses.
+void SetEnvironment(const Line& line) {
+  // The fuzzer runs inputs one at a time on one thread.
+  static std::array<std::string, kEnvNames.size()> entries;
+  for (size_t i = 0; i < kEnvNames.size(); ++i) {
+    const char* name = kEnvNames[i];
+    // Now the environment no longer points into entries[i].
+    unsetenv(name);  // NOLINT(concurrency-mt-unsafe)
+    auto it = line.env.find(name);
+    if (it == line.env.end()) continue;
+    entries[i] = std::string(name) + "=" + it->second;
+    putenv(entries[i].data());  // NOLINT(concurrency-mt-unsafe)
+  }
 }
 
-void CheckArgs(std::string_view input) {
-  const std::vector<std::string> args = fuzz::SplitOnNul(input);
+// The global settings the environment alone gives, written independently
+// of config/global.cc: a variable that is set and not empty replaces the
+// default. nullopt when a duration variable does not parse.
+std::optional<config::GlobalConfig> FromEnvironment(const Line& line) {
+  config::GlobalConfig expected;
+  auto given = [&](const char* name) -> const std::string* {
+    auto it = line.env.find(name);
+    return it == line.env.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  if (const std::string* v = given("CONCH_ENDPOINTS")) expected.endpoints = *v;
+  for (auto [name, dst] :
+       {std::pair{"CONCH_DIAL_TIMEOUT", &expected.dial_timeout},
+        std::pair{"CONCH_TTL", &expected.ttl}}) {
+    if (const std::string* v = given(name)) {
+      Result<Duration> d = ParseDuration(*v);
+      if (!d.ok()) return std::nullopt;
+      *dst = *d;
+    }
+  }
+  return expected;
+}
 
-  // The flag table of a typical conch command.
-  bool wait = false;
-  bool verbose = false;
-  std::string name(kNameDefault);
-  Duration ttl = std::chrono::seconds(10);
-  int64_t count = 0;
-  config::FlagSet flags("usage: conch fuzz [flags] [office] -- command...");
-  flags.Bool("wait", &wait, "wait for the hold");
-  flags.Bool("v", &verbose, "log more");
-  flags.String("name", &name, "holder name", "NAME");
-  flags.Duration("ttl", &ttl, "lease time to live");
-  flags.Int("count", &count, "how many");
+// Whether any word could have set the flag: a flag word contains its name.
+bool Mentions(const Line& line, std::string_view flag) {
+  return std::ranges::any_of(line.args, [&](const std::string& word) {
+    return word.find(flag) != std::string::npos;
+  });
+}
 
-  const Status status = flags.Parse(args, kMaxPositionals);
-  const Expected expected = Model(args);
-  if (status.ok()) {
-    CheckSuccess(flags, name, expected);
+// Whether a word asks for help: "-h", "--help", "-help=x" and so on.
+bool AsksForHelp(const Line& line) {
+  return std::ranges::any_of(line.args, [](const std::string& word) {
+    std::string_view body(word);
+    if (!body.starts_with('-')) return false;
+    body.remove_prefix(body.starts_with("--") ? 2 : 1);
+    body = body.substr(0, body.find('='));
+    return body == "h" || body == "help";
+  });
+}
+
+void CheckName(std::string_view what, const std::string& name,
+               const Line& line) {
+  CONCH_CHECK(std::ranges::find(line.args, name) != line.args.end());
+  CONCH_CHECK(primitives::ValidateName(what, name).ok());
+  CONCH_CHECK(!name.empty() && name.find('/') == std::string::npos);
+}
+
+void CheckGlobal(const config::GlobalConfig& global, const Line& line,
+                 const config::GlobalConfig& from_env) {
+  CONCH_CHECK(config::ValidateGlobal(global).ok());
+  CONCH_CHECK(!global.EndpointList().empty());
+  CONCH_CHECK(global.dial_timeout > Duration::zero());
+  if (!Mentions(line, "endpoints")) {
+    CONCH_CHECK(global.endpoints == from_env.endpoints);
+  }
+  if (!Mentions(line, "dial-timeout")) {
+    CONCH_CHECK(global.dial_timeout == from_env.dial_timeout);
+  }
+  if (!Mentions(line, "ttl")) CONCH_CHECK(global.ttl == from_env.ttl);
+  if (!Mentions(line, "quiet")) CONCH_CHECK(!global.quiet);
+}
+
+// The promises of a command that runs: what ValidateRunFlags stands for,
+// restated from the README and primitives/hold_deadline.h.
+void CheckRunMode(const RunFlags& run, const Line& line) {
+  // The command is the words after a "--", which ends the line.
+  CONCH_CHECK(!run.command.empty());
+  CONCH_CHECK(run.command.size() < line.args.size());
+  const size_t separator = line.args.size() - run.command.size() - 1;
+  CONCH_CHECK(line.args[separator] == "--");
+  CONCH_CHECK(std::equal(
+      run.command.begin(), run.command.end(),
+      line.args.begin() + static_cast<std::ptrdiff_t>(separator) + 1));
+
+  // The child can be killed before the lease could expire.
+  const Duration ttl = run.global.ttl;
+  CONCH_CHECK(primitives::ValidateHoldTiming(ttl, run.kill_after).ok());
+  CONCH_CHECK(ttl >= seconds(1) && ttl % seconds(1) == Duration::zero());
+  CONCH_CHECK(run.kill_after >= Duration::zero());
+  CONCH_CHECK(run.kill_after < ttl - ttl / 3);
+
+  CONCH_CHECK(run.hook_timeout > Duration::zero());
+  CONCH_CHECK(!(run.nonblock && run.restart));
+}
+
+std::string BoolFlag(const char* name, bool value) {
+  return std::string("--") + name + (value ? "=true" : "=false");
+}
+
+std::string DurationFlag(const char* name, Duration value) {
+  return std::string("--") + name + "=" + FormatDuration(value);
+}
+
+// The run flags written back with every flag explicit; the command is left
+// to the caller, as it goes last.
+std::vector<std::string> RunArgs(const RunFlags& run) {
+  return {"--endpoints=" + run.global.endpoints,
+          DurationFlag("dial-timeout", run.global.dial_timeout),
+          DurationFlag("ttl", run.global.ttl),
+          BoolFlag("quiet", run.global.quiet),
+          BoolFlag("restart", run.restart),
+          DurationFlag("kill-after", run.kill_after),
+          DurationFlag("wait", run.wait),
+          BoolFlag("nonblock", run.nonblock),
+          "--on-acquire=" + run.on_acquire,
+          "--on-lose=" + run.on_lose,
+          DurationFlag("hook-timeout", run.hook_timeout)};
+}
+
+void AppendCommand(const RunFlags& run, std::vector<std::string>& args) {
+  if (run.command.empty()) return;
+  args.emplace_back("--");
+  args.insert(args.end(), run.command.begin(), run.command.end());
+}
+
+bool SameRun(const RunFlags& a, const RunFlags& b) {
+  return a.global.endpoints == b.global.endpoints &&
+         a.global.dial_timeout == b.global.dial_timeout &&
+         a.global.ttl == b.global.ttl && a.global.quiet == b.global.quiet &&
+         a.command == b.command && a.restart == b.restart &&
+         a.kill_after == b.kill_after && a.wait == b.wait &&
+         a.nonblock == b.nonblock && a.on_acquire == b.on_acquire &&
+         a.on_lose == b.on_lose && a.hook_timeout == b.hook_timeout;
+}
+
+void CheckUsage(const std::string& usage,
+                std::initializer_list<const char*> flags) {
+  for (const char* flag : flags) {
+    CONCH_CHECK(usage.find(std::string("  --") + flag) != std::string::npos);
+  }
+}
+
+void CheckElectRoundTrip(const ElectFlags& f) {
+  std::vector<std::string> args = RunArgs(f.run);
+  args.insert(args.begin(), f.office);
+  for (const std::string& more :
+       {BoolFlag("who", f.who), BoolFlag("watch", f.watch),
+        BoolFlag("assert", f.assert_held), BoolFlag("json", f.json),
+        "--min-rev=" + std::to_string(f.min_rev)}) {
+    args.push_back(more);
+  }
+  AppendCommand(f.run, args);
+  Result<ElectFlags> again = cli::ParseElectFlags(args);
+  CONCH_CHECK(again.ok());
+  CONCH_CHECK(SameRun(again->run, f.run));
+  CONCH_CHECK(again->office == f.office && again->who == f.who &&
+              again->watch == f.watch && again->assert_held == f.assert_held &&
+              again->json == f.json && again->min_rev == f.min_rev &&
+              !again->help);
+}
+
+void CheckElect(const Line& line,
+                const std::optional<config::GlobalConfig>& from_env) {
+  Result<ElectFlags> f = cli::ParseElectFlags(line.args);
+  if (!f.ok()) {
+    fuzz::CheckUserError(f.status());
+    return;
+  }
+  if (f->help) {
+    CONCH_CHECK(AsksForHelp(line));
+    CONCH_CHECK(f->office.empty() && f->run.command.empty());
+    CheckUsage(
+        cli::ElectUsage(),
+        {"restart", "kill-after", "nonblock", "on-acquire", "on-lose",
+         "hook-timeout", "wait", "who", "watch", "assert", "min-rev", "json"});
+    return;
+  }
+  CONCH_CHECK(from_env.has_value());
+  CheckName("office", f->office, line);
+  CheckGlobal(f->run.global, line, *from_env);
+  if (f->who || f->watch || f->assert_held) {
+    CONCH_CHECK(f->run.command.empty());
   } else {
-    fuzz::CheckUserError(status, input);
-    CONCH_CHECK(expected.structural_error || expected.has_checked_value);
+    CheckRunMode(f->run, line);
   }
+  if (!Mentions(line, "wait")) CONCH_CHECK(f->run.wait == Duration::zero());
+  CheckElectRoundTrip(*f);
+}
 
-  // Usage lists every flag whatever was parsed.
-  const std::string usage = flags.Usage();
-  CONCH_CHECK(usage.find("--name NAME") != std::string::npos);
-  CONCH_CHECK(usage.find("--count N") != std::string::npos);
+void CheckSemaRoundTrip(const SemaFlags& f) {
+  std::vector<std::string> args = RunArgs(f.run);
+  args.insert(args.begin(), f.name);
+  for (const std::string& more :
+       {"--max=" + std::to_string(f.max),
+        "--weight=" + std::to_string(f.weight), BoolFlag("spread", f.spread),
+        BoolFlag("who", f.who), BoolFlag("json", f.json)}) {
+    args.push_back(more);
+  }
+  AppendCommand(f.run, args);
+  Result<SemaFlags> again = cli::ParseSemaFlags(args);
+  CONCH_CHECK(again.ok());
+  CONCH_CHECK(SameRun(again->run, f.run));
+  CONCH_CHECK(again->name == f.name && again->max == f.max &&
+              again->weight == f.weight && again->spread == f.spread &&
+              again->who == f.who && again->json == f.json && !again->help);
+}
+
+// --max was given and at least 1; the weight is in 1..max, 1 with --spread
+// and 1 when not given.
+void CheckUnits(const SemaFlags& f, const Line& line) {
+  CONCH_CHECK(Mentions(line, "max"));
+  CONCH_CHECK(f.max >= 1);
+  CONCH_CHECK(f.weight >= 1 && f.weight <= f.max);
+  if (f.spread) CONCH_CHECK(f.weight == 1);
+  if (!Mentions(line, "weight")) CONCH_CHECK(f.weight == 1);
+}
+
+void CheckSema(const Line& line,
+               const std::optional<config::GlobalConfig>& from_env) {
+  Result<SemaFlags> f = cli::ParseSemaFlags(line.args);
+  if (!f.ok()) {
+    fuzz::CheckUserError(f.status());
+    return;
+  }
+  if (f->help) {
+    CONCH_CHECK(AsksForHelp(line));
+    CONCH_CHECK(f->name.empty() && f->run.command.empty());
+    CheckUsage(
+        cli::SemaUsage(),
+        {"max", "weight", "spread", "restart", "kill-after", "nonblock",
+         "on-acquire", "on-lose", "hook-timeout", "wait", "who", "json"});
+    return;
+  }
+  CONCH_CHECK(from_env.has_value());
+  CheckName("semaphore", f->name, line);
+  CheckGlobal(f->run.global, line, *from_env);
+  CheckUnits(*f, line);
+  if (!Mentions(line, "wait")) CONCH_CHECK(f->run.wait < Duration::zero());
+  if (f->who) {
+    CONCH_CHECK(f->run.command.empty());
+  } else {
+    CheckRunMode(f->run, line);
+    if (f->run.wait == Duration::zero()) CONCH_CHECK(f->run.nonblock);
+  }
+  CheckSemaRoundTrip(*f);
+}
+
+void CheckLine(std::string_view input) {
+  const Line line = ReadLine(input);
+  SetEnvironment(line);
+  const std::optional<config::GlobalConfig> from_env = FromEnvironment(line);
+  if (line.command == "elect") CheckElect(line, from_env);
+  if (line.command == "sema") CheckSema(line, from_env);
 }
 
 }  // namespace
 }  // namespace conch
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  conch::CheckArgs(conch::fuzz::AsText(data, size));
+  conch::CheckLine(conch::fuzz::AsText(data, size));
   return 0;
 }
