@@ -14,7 +14,7 @@ CONCH_E2E_MARK=inherited bg holder "$CONCH" elect ce -- sh -c "
   echo \"\$CONCH_NAME|\$CONCH_REV|\$CONCH_LEASE|\$CONCH_E2E_MARK\" > '$T/env'
   $(holder_sleep_cmd "$T/child.pid")"
 wrapper=$BG_PID
-wait_for "[[ -s $T/child.pid ]]" 10 || fail "child did not start"
+wait_for "[[ -s $T/child.pid ]]" 30 || fail "child did not start"
 child=$(<"$T/child.pid")
 IFS='|' read -r name rev lease mark <"$T/env"
 leader=$(leader_json ce)
@@ -50,7 +50,8 @@ read -r -a stat <<<"$(sed 's/.*) //' "/proc/$child/stat")"
 assert_eq "$wrapper" "${stat[1]}" "child's parent pid"
 assert_eq "$child" "${stat[2]}" "child's process group"
 kill -TERM "$wrapper"
-wait_exit "$wrapper" 3 || fail "wrapper still running 3 s after SIGTERM"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after SIGTERM"
+assert_eq 143 "$RC" "wrapper exit code (its child 'sleep' got SIGTERM)"
 
 step "stdin is inherited"
 out=$(printf 'line-from-stdin\n' | "$CONCH" elect ce -- cat 2>"$T/stdin.err")
@@ -74,7 +75,7 @@ chmod +x "$T/bin/x"
 args=()
 for ((i = 0; i < 299; i++)); do args+=(a); done
 PATH="$T/bin:$PATH" bg long "$CONCH" elect cl -- x "${args[@]}"
-wait_for "[[ -s $T/x.pid ]]" 10 || fail "'x' did not start"
+wait_for "[[ -s $T/x.pid ]]" 30 || fail "'x' did not start"
 cmd=$(leader_json cl | jq -j .value.cmd)
 full="x ${args[*]}"
 assert_eq 256 "${#cmd}" "length of holder .cmd"

@@ -12,11 +12,12 @@
 #                to build/conch for manual runs)
 #   T            a temp dir, removed on exit
 #   HOST         this machine's hostname, as gethostname() reports it
-#   checks      fail, assert_eq, assert_match, assert_lt, step, pass
+#   checks      fail, assert_eq, assert_match, assert_lt, assert_le, step,
+#               pass
 #   time        now_ms, wait_for COND TIMEOUT_S
 #   processes   run (foreground, captures RC/OUT/ERR/ELAPSED_MS), bg
-#               (background, sets BG_PID), wait_exit, proc_alive,
-#               holder_sleep_cmd
+#               (background, sets BG_PID), wait_exit, wait_queued,
+#               proc_alive, holder_sleep_cmd
 #   the store   office_keys, key_count, leader_json, lease_hex_of,
 #               put_holder, lease_ttl_line, and etcd.sh's etcdctl_
 # Background processes started with bg are killed on exit, as is every pid
@@ -25,6 +26,15 @@
 #
 # CONCH_E2E_KEEP_GOING=1 makes a script report every failed check instead
 # of stopping at the first (see fail).
+#
+# Every wait is for an event (a file with content, a key in the store, a
+# line in a log, a process exit), with a generous timeout (20-30 s) that
+# only catches hangs: the scripts also run under AddressSanitizer and
+# ThreadSanitizer on a loaded machine. A "did not happen" check comes after
+# a positive proof that its moment has passed (wait_queued, or a later
+# event), never after a fixed sleep. Latency targets belong in bench/; a
+# script bounds a duration only to tell two behaviours apart (released at
+# once vs. left to expire with a 30 s TTL) or to check a lower bound.
 #
 # The scripts do not use `set -e`: most steps expect a particular non-zero
 # exit code, and each check is explicit. Never call a bare `wait`: the
@@ -141,6 +151,13 @@ assert_lt() {
   (($1 < $2)) || fail "$3: expected $1 < $2"
 }
 
+# assert_le A B MSG: integer A <= B. Use it for lower bounds ("waited at
+# least its --wait") and for the order of two stamps ("B's child started
+# after A's ended"), which hold however slow the machine is.
+assert_le() {
+  (($1 <= $2)) || fail "$3: expected $1 <= $2"
+}
+
 # now_ms: wall clock in milliseconds.
 now_ms() {
   local ns
@@ -216,6 +233,15 @@ wait_exit() {
   return 0
 }
 
+# wait_queued NAME: waits up to 30 s until the wrapper started with
+# `bg NAME` (not under --quiet) logs "waiting for ...": it has queued, read
+# the queue and found the office or the units taken. From then on it moves
+# only when the store changes, so this is the moment after which a "has not
+# started" check means something. Returns 1 on timeout.
+wait_queued() {
+  wait_for "grep -Eq '^conch( [0-9:.]+)?: waiting for ' '$T/$1.err' 2>/dev/null" 30
+}
+
 # office_keys OFFICE: prints the keys under the office, one a line, in
 # create-revision order (the queue order; the first is the leader).
 office_keys() {
@@ -262,6 +288,7 @@ put_holder() {
   etcdctl_ put --lease="$HOLDER_LEASE" "$HOLDER_KEY" "$json" >/dev/null ||
     fail "put $HOLDER_KEY"
   HOLDER_REV=$(etcdctl_ get "$HOLDER_KEY" -w json | jq '.kvs[0].create_revision')
+  [[ $HOLDER_REV =~ ^[1-9][0-9]*$ ]] || fail "create revision of $HOLDER_KEY: [$HOLDER_REV]"
 }
 
 # lease_ttl_line LEASE_HEX: etcdctl's one-line view of a lease, e.g.
@@ -297,4 +324,45 @@ sema_keys() {
 sema_count() {
   etcdctl_ get --prefix "/conch/v1/sema/$1/" --keys-only -w json |
     jq '.kvs // [] | length'
+}
+
+# --- processes seen from outside, logs, the store from a hook ---------------
+
+# watch_death PID TIMEOUT_S: polls PID every 20 ms until it is dead
+# (returns 0) or TIMEOUT_S passes (returns 1). Sets LAST_ALIVE_MS to the
+# last time PID was seen alive: it died after that moment, which is what a
+# "not killed before" check needs (a later poll can only delay the death
+# being seen, never make it look later than it was).
+watch_death() {
+  local deadline
+  deadline=$(($(now_ms) + $(_secs_to_ms "$2")))
+  LAST_ALIVE_MS=
+  while true; do
+    local now
+    now=$(now_ms)
+    proc_alive "$1" || return 0
+    LAST_ALIVE_MS=$now
+    ((now >= deadline)) && return 1
+    sleep 0.02
+  done
+}
+
+# pgid_of PID: the process group of PID.
+pgid_of() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  read -r -a stat <<<"${stat##*) }"
+  echo "${stat[2]}"
+}
+
+# err_has NAME TEXT: true once the stderr of `bg NAME` ($T/NAME.err)
+# contains TEXT (a fixed string).
+err_has() {
+  grep -qF -- "$2" "$T/$1.err" 2>/dev/null
+}
+
+# etcdctl_line: etcdctl against the test's store as one shell command line,
+# for a hook or a child to run (they do not see the script's functions).
+etcdctl_line() {
+  echo "'$ETCDCTL_BIN' --endpoints '$ETCD_ENDPOINTS' --dial-timeout 2s --command-timeout 3s"
 }

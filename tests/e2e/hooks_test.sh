@@ -32,21 +32,29 @@ assert_eq 75 "$RC" "exit code when on-acquire exits 42"
 assert_eq 0 "$(key_count hk)" "keys after the failed on-acquire"
 
 step "an on-acquire hook past --hook-timeout fails the same way"
-run acquire_slow "$CONCH" elect hk --hook-timeout 500ms \
-  --on-acquire "echo \$\$ > '$T/hook.pid'; exec sleep 20" -- touch "$T/ran"
-assert_eq 75 "$RC" "exit code when on-acquire outlives --hook-timeout 500ms"
-assert_lt "$ELAPSED_MS" 5000 "ms until exit 75 with --hook-timeout 500ms"
+# The hook would sleep 60 s: an exit well before that (and after the 2 s
+# timeout) shows that the timeout cut it short. timeout(1) catches a hang.
+run acquire_slow timeout 90 "$CONCH" elect hk --hook-timeout 2s \
+  --on-acquire "echo \$\$ > '$T/hook.pid'; exec sleep 60" -- touch "$T/ran"
+assert_eq 75 "$RC" "exit code when on-acquire outlives --hook-timeout 2s"
+assert_le 2000 "$ELAPSED_MS" "ms until exit 75: at least --hook-timeout 2s"
+assert_lt "$ELAPSED_MS" 45000 "ms until exit 75: the 60 s hook was cut short"
 [[ ! -e $T/ran ]] || fail "the child ran although on-acquire timed out"
-proc_alive "$(<"$T/hook.pid")" && fail "the timed-out hook is still running"
+[[ -s $T/hook.pid ]] || fail "the on-acquire hook never wrote its pid"
+hook=$(<"$T/hook.pid")
+assert_match '^[1-9][0-9]*$' "$hook" "the on-acquire hook's pid"
+proc_alive "$hook" && fail "the timed-out hook $hook is still running after conch exited"
 assert_eq 0 "$(key_count hk)" "keys after the timed-out on-acquire"
 
 step "on-lose runs after the hold is lost"
-bg lost "$CONCH" elect hk --ttl 5s --kill-after 1s --on-lose "echo LOSE > '$T/lost'" \
+bg lost "$CONCH" elect hk --ttl 10s --kill-after 1s --on-lose "echo LOSE > '$T/lost'" \
   -- sh -c "$(holder_sleep_cmd "$T/child.pid")"
 wrapper=$BG_PID
-wait_for "[[ -s $T/child.pid ]]" 10 || fail "child did not start"
-etcdctl_ lease revoke "$(lease_hex_of "$(office_keys hk)")" >/dev/null || fail "lease revoke failed"
-wait_exit "$wrapper" 10 || fail "wrapper still running 10 s after the revoke"
+wait_for "[[ -s $T/child.pid ]]" 30 || fail "child did not start"
+key=$(office_keys hk)
+[[ $key == /conch/v1/elect/hk/* ]] || fail "unexpected keys [$key]"
+etcdctl_ lease revoke "$(lease_hex_of "$key")" >/dev/null || fail "lease revoke failed"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the revoke"
 assert_eq 70 "$RC" "exit code after the revoke"
 assert_eq LOSE "$(cat "$T/lost" 2>/dev/null)" "on-lose output after the loss"
 

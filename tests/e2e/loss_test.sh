@@ -17,19 +17,23 @@ child_script() {
 # start_holder NAME: starts a wrapper on office NAME, waits for its
 # grandchild, and sets WRAPPER, CHILD, GRANDCHILD and KEY.
 start_holder() {
-  bg "$1" "$CONCH" elect "$1" --ttl 5s --kill-after 1s -- sh -c "$(child_script "$1")"
+  bg "$1" "$CONCH" elect "$1" --ttl 10s --kill-after 1s -- sh -c "$(child_script "$1")"
   WRAPPER=$BG_PID
-  wait_for "[[ -s $T/$1.grandchild.pid ]]" 10 || fail "$1: child did not start"
+  wait_for "[[ -s $T/$1.grandchild.pid ]]" 30 || fail "$1: child did not start"
   CHILD=$(<"$T/$1.child.pid")
   GRANDCHILD=$(<"$T/$1.grandchild.pid")
+  # The "dead after the loss" checks mean something only for processes
+  # that were alive before it.
+  proc_alive "$CHILD" || fail "$1: child [$CHILD] not running"
+  proc_alive "$GRANDCHILD" || fail "$1: grandchild [$GRANDCHILD] not running"
   KEY=$(office_keys "$1")
   [[ $KEY == /conch/v1/elect/$1/* ]] || fail "$1: unexpected key list [$KEY]"
 }
 
-# expect_loss NAME START_MS: the wrapper exits 70 within 10 s, and the child
-# and grandchild are gone by then.
+# expect_loss NAME START_MS: the wrapper exits 70, and the child and
+# grandchild are gone by then.
 expect_loss() {
-  wait_exit "$WRAPPER" 10 || fail "$1: wrapper still running 10 s after the loss"
+  wait_exit "$WRAPPER" 20 || fail "$1: wrapper still running 20 s after the loss"
   local took=$(($(now_ms) - $2))
   assert_eq 70 "$RC" "$1: wrapper exit code after the loss"
   proc_alive "$CHILD" && fail "$1: child $CHILD alive after the wrapper exited"

@@ -16,18 +16,21 @@ escape_cmd() {
 step "a setsid'd descendant dies when the command exits"
 run clean "$CONCH" elect orph -- sh -c "$(escape_cmd "$T/esc1.pid")"
 assert_eq 0 "$RC" "exit code"
+[[ -s $T/esc1.pid ]] || fail "the escaped process never wrote its pid"
 escaped=$(<"$T/esc1.pid")
+assert_match '^[1-9][0-9]*$' "$escaped" "the escaped process's pid"
 proc_alive "$escaped" && fail "escaped process $escaped outlived the command"
 
 step "a setsid'd descendant dies when the hold is lost"
-bg lost "$CONCH" elect orph2 --ttl 5s --kill-after 1s -- sh -c "$(escape_cmd "$T/esc2.pid"); sleep 100"
+bg lost "$CONCH" elect orph2 --ttl 10s --kill-after 1s -- sh -c "$(escape_cmd "$T/esc2.pid"); sleep 100"
 wrapper=$BG_PID
-wait_for "[[ -s $T/esc2.pid ]]" 10 || fail "the command did not start"
+wait_for "[[ -s $T/esc2.pid ]]" 30 || fail "the command did not start"
 escaped=$(<"$T/esc2.pid")
-proc_alive "$escaped" || fail "the escaped process should run while the hold is held"
-lease=$(etcdctl_ get --prefix /conch/v1/elect/orph2/ --keys-only | head -n 1)
-etcdctl_ lease revoke "${lease##*/}" >/dev/null || fail "lease revoke failed"
-wait_exit "$wrapper" 10 || fail "wrapper still running 10 s after the revoke"
+proc_alive "$escaped" || fail "the escaped process [$escaped] should run while the hold is held"
+key=$(office_keys orph2)
+[[ $key == /conch/v1/elect/orph2/* ]] || fail "unexpected keys [$key]"
+etcdctl_ lease revoke "$(lease_hex_of "$key")" >/dev/null || fail "lease revoke failed"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the revoke"
 assert_eq 70 "$RC" "exit code after the revoke"
 proc_alive "$escaped" && fail "escaped process $escaped outlived the lost hold"
 

@@ -21,18 +21,21 @@ assert_eq 75 "$RC" "exit code when on-acquire exits 3"
 assert_eq 0 "$(sema_count sh1)" "claims after the failed on-acquire"
 
 step "--restart queues again: the command runs twice, with a new claim"
-bg restart "$CONCH" sema sh2 --max 1 --restart --ttl 3s --kill-after 1s -- sh -c "
+bg restart "$CONCH" sema sh2 --max 1 --restart --ttl 10s --kill-after 1s -- sh -c "
   echo \"\$CONCH_REV\" >> '$T/runs'
   if [ \$(wc -l < '$T/runs') -ge 2 ]; then $(holder_sleep_cmd "$T/child.pid"); fi
   exit 0"
 wrapper=$BG_PID
-wait_for "[[ -s $T/child.pid ]]" 10 || fail "the command did not run a second time"
+wait_for "[[ -s $T/child.pid ]]" 30 || fail "the command did not run a second time"
+assert_eq 2 "$(wc -l <"$T/runs")" "runs recorded"
 read -r rev1 < <(sed -n 1p "$T/runs")
 read -r rev2 < <(sed -n 2p "$T/runs")
+assert_match '^[1-9][0-9]*$' "$rev1" "CONCH_REV of the first run"
+assert_match '^[1-9][0-9]*$' "$rev2" "CONCH_REV of the second run"
 assert_lt "$rev1" "$rev2" "CONCH_REV of the second run must come from a new claim"
 assert_eq 1 "$(sema_count sh2)" "claims while the second run holds"
 kill -TERM "$wrapper"
-wait_exit "$wrapper" 3 || fail "wrapper still running 3 s after SIGTERM"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after SIGTERM"
 assert_eq 143 "$RC" "wrapper exit code after SIGTERM"
 assert_eq 0 "$(sema_count sh2)" "claims after the wrapper exited"
 

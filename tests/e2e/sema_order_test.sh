@@ -13,40 +13,48 @@ bg holder "$CONCH" sema so --max 1 -- sh -c "
   echo \$\$ > '$T/holder.pid'
   while [ ! -e '$T/release' ]; do sleep 0.02; done"
 holder=$BG_PID
-wait_for "[[ -s $T/holder.pid ]]" 10 || fail "holder's child did not start"
+wait_for "[[ -s $T/holder.pid ]]" 30 || fail "holder's child did not start"
 waiters=()
 for i in 1 2 3 4 5 6 7 8 9 10; do
   bg "w$i" "$CONCH" sema so --max 1 -- sh -c "echo $i >> '$T/order'"
   waiters+=("$BG_PID")
-  wait_for "[[ \$(sema_count so) == $((i + 1)) ]]" 5 || fail "waiter $i did not queue"
+  # Its key exists before the next waiter starts: arrival order is i.
+  wait_queued "w$i" || fail "waiter $i did not queue"
 done
-sleep 0.3
+assert_eq 11 "$(sema_count so)" "keys with the holder and 10 waiters"
 [[ ! -e $T/order ]] || fail "a waiter ran while the holder held the only slot: $(paste -sd ' ' "$T/order")"
 touch "$T/release"
-wait_exit "$holder" 5 || fail "holder did not exit after its child finished"
+wait_exit "$holder" 20 || fail "holder did not exit after its child finished"
 assert_eq 0 "$RC" "holder's exit code"
 for i in "${!waiters[@]}"; do
-  wait_exit "${waiters[i]}" 10 || fail "waiter $((i + 1)) did not finish"
+  wait_exit "${waiters[i]}" 30 || fail "waiter $((i + 1)) did not finish"
   assert_eq 0 "$RC" "waiter $((i + 1))'s exit code"
 done
 assert_eq "1 2 3 4 5 6 7 8 9 10" "$(paste -sd ' ' "$T/order")" "order in which the waiters ran"
 assert_eq 0 "$(sema_count so)" "keys under so at the end"
 
 step "20 contenders on --max 3: at most 3 at once, all run and exit 0"
+# Each child stamps its start, waits until 3 children have started (so the
+# first three are proven to run at once, however slowly the wrappers come
+# up; a semaphore that admitted fewer would leave them waiting until their
+# 30 s give-up), then works 0.2 .. 0.5 s and stamps its stop, both in ns.
 contenders=()
 start=$(now_ms)
 for i in $(seq 1 20); do
-  # 0.2 .. 0.5 s of "work", stamped in ns at start and stop.
   d=$((2 + i % 4))
-  bg "c$i" "$CONCH" sema sc --max 3 --ttl 5s --kill-after 1s -- sh -c "
+  bg "c$i" "$CONCH" sema sc --max 3 --ttl 10s --kill-after 1s -- sh -c "
     echo \"start $i \$(date +%s%N)\" >> '$T/conc.log'
+    n=0
+    while [ \$(grep -c '^start ' '$T/conc.log') -lt 3 ]; do
+      n=\$((n + 1)); [ \$n -lt 1500 ] || exit 9; sleep 0.02
+    done
     sleep 0.$d
     echo \"stop $i \$(date +%s%N)\" >> '$T/conc.log'"
   contenders+=("$BG_PID")
 done
 for i in "${!contenders[@]}"; do
-  wait_exit "${contenders[i]}" 30 || fail "contender $((i + 1)) did not finish within 30 s"
-  assert_eq 0 "$RC" "contender $((i + 1))'s exit code"
+  wait_exit "${contenders[i]}" 60 || fail "contender $((i + 1)) did not finish within 60 s"
+  assert_eq 0 "$RC" "contender $((i + 1))'s exit code (9: fewer than 3 ran at once)"
 done
 echo "   20 contenders done in $(($(now_ms) - start)) ms"
 assert_eq 20 "$(grep -c '^start ' "$T/conc.log")" "start lines in the log"

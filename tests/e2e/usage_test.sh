@@ -82,14 +82,15 @@ expect_runs office_128_bytes elect "${long_office:1}" --nonblock -- echo ran
 CONCH_TTL=3s expect_runs env_ttl elect uo --kill-after 1s -- echo ran
 
 step "--endpoints and --dial-timeout as flags, with and without http://"
-(
-  unset CONCH_ENDPOINTS
-  expect_runs endpoints_flag elect uo --endpoints "$ETCD_ENDPOINTS" \
-    --dial-timeout 2s -- echo ran
-  expect_runs endpoints_http elect uo --endpoints "http://$ETCD_ENDPOINTS" -- echo ran
-  expect_runs endpoints_second_is_live elect uo \
-    --endpoints "127.0.0.1:1,$ETCD_ENDPOINTS" -- echo ran
-) || exit 1
+# Not in a subshell: with CONCH_E2E_KEEP_GOING=1 a failed check in a
+# subshell would not be counted by the script.
+unset CONCH_ENDPOINTS
+expect_runs endpoints_flag elect uo --endpoints "$ETCD_ENDPOINTS" \
+  --dial-timeout 2s -- echo ran
+expect_runs endpoints_http elect uo --endpoints "http://$ETCD_ENDPOINTS" -- echo ran
+expect_runs endpoints_second_is_live elect uo \
+  --endpoints "127.0.0.1:1,$ETCD_ENDPOINTS" -- echo ran
+export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
 
 step "--quiet keeps stderr empty on a clean run"
 run quiet "$CONCH" elect uo --quiet -- true
