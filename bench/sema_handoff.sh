@@ -3,10 +3,12 @@
 # per handoff for a short and a long queue, against a throwaway
 # single-member etcd on 127.0.0.1.
 #
-# usage: bench/sema_handoff.sh [--out FILE] [--quick]
+# usage: bench/sema_handoff.sh [--out FILE] [--quick] [--keep DIR]
 #   --out FILE   also write the tables and every raw sample to FILE (markdown)
 #   --quick      a smoke test of the harness: fewer waiters and rounds (the
 #                figures it prints are not meant to be quoted)
+#   --keep DIR   copy the runs' files (stamps, queues, metrics) to DIR, so
+#                that `bench/sema_report.py DIR TABLE` can re-check them
 # env:
 #   CONCH_BIN    conch binary to measure (default: build/conch of this repo)
 #   SETTLE       seconds etcd's counters must stay unchanged before a
@@ -16,14 +18,17 @@
 #   1) handoff throughput: N=100 waiters (command: `stamp`, a static helper
 #      that writes CLOCK_REALTIME) queued behind a gate of M holders on
 #      --max M (M = 1 and 4, --ttl 10s, 3 rounds each, a fresh semaphore
-#      name per round); the gate is released and the time from the first
-#      gate holder's command exit to the last waiter's command start is
-#      taken; throughput = N / that time
+#      name per round, the two Ms in turn: M=1, M=4, M=1, ...); the gate is
+#      released and the time from the first gate holder's command exit to
+#      the last waiter's command start is taken; throughput = N / that time
 #   2) store requests per handoff: W=10 and W=500 waiters on --max 1
 #      (--ttl 30s) behind one gate holder; etcd's own gRPC counters (metrics
 #      endpoint) are read before the release and after every waiter exited
 # Every wrapper runs under timeout(1), every wait is bounded, and every
 # process the script starts is stopped on exit.
+# Exits 1 if a must is broken (bench/sema_report.py lists them), among them:
+# on --max 1 the waiters' commands must start in queue order, and requests
+# per handoff must not grow with the queue.
 # The child commands below are single-quoted on purpose: they expand in the child.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -34,85 +39,49 @@ source "$ROOT/scripts/lib/etcd.sh"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-OUT=""
+COMMAND="bench/sema_handoff.sh $*"
+OUT="" KEEP=""
 TP_WAITERS=100 TP_MAXES="1 4" TP_ROUNDS=3 TP_BATCH=10 TP_TTL=10s
 REQ_WAITERS="10 500" REQ_BATCH=50 REQ_TTL=30s
 SETTLE=${SETTLE:-0.5}
 while (($#)); do
   case $1 in
-    --out) [[ $# -ge 2 ]] || { echo "--out needs a file" >&2; exit 2; }
+    --out) [[ $# -ge 2 ]] || usage_error "--out needs a file"
            OUT=$2; shift 2 ;;
     --out=*) OUT=${1#--out=}; shift ;;
     --quick) TP_WAITERS=20 TP_ROUNDS=1 REQ_WAITERS="10 60"; shift ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+    --keep) [[ $# -ge 2 ]] || usage_error "--keep needs a directory"
+            KEEP=$2; shift 2 ;;
+    -h|--help) bench_usage '^# The child commands' ;;
+    *) usage_error "unknown argument: $1 (try --help)" ;;
   esac
 done
-if [[ -n $OUT && $OUT != /* ]]; then OUT="$PWD/$OUT"; fi
+OUT=$(abs_path "$OUT")
+KEEP=$(abs_path "$KEEP")
 
 
 # --- tools ----------------------------------------------------------------
 find_conch_bin
-for tool in etcd etcdctl python3 timeout cc; do
-  command -v "$tool" >/dev/null || die "required tool '$tool' is missing (run scripts/install-deps.sh)"
-done
+bench_require_tools etcd etcdctl python3 timeout cc
 export ETCDCTL_API=3
+STARTED=$SECONDS
 
 # --- scratch dir, etcd, cleanup -------------------------------------------
-WORK=$(mktemp -d -t conch-sema-bench.XXXXXX)
-BG_PIDS=()
-cleanup() {
-  local pid
-  trap - EXIT INT TERM HUP
-  # timeout(1) passes the TERM on to the wrapper, which stops its child.
-  for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${BG_PIDS[@]}"; do wait_bounded "$pid" 5 || true; done
-  etcd_stop
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
+bench_workdir conch-sema-bench
 
 # etcd takes its flags from ETCD_* variables too; this adds a metrics
 # listener to the throwaway member of scripts/lib/etcd.sh.
 METRICS_PORT=$(free_ports 1)
 export ETCD_LISTEN_METRICS_URLS="http://127.0.0.1:$METRICS_PORT"
 METRICS_URL="$ETCD_LISTEN_METRICS_URLS/metrics"
-log "etcd data dir (normal disk, not tmpfs): $WORK/etcd"
-etcd_start "$WORK" || die "could not start etcd (log: $WORK/etcd.log)"
+bench_etcd_start
 unset ETCD_LISTEN_METRICS_URLS
-EP=$ETCD_ENDPOINT
 ETCD_VERSION=$(etcd --version | awk '/etcd Version/{print $3}')
 log "etcd $ETCD_VERSION listening on $EP (pid $ETCD_PID), metrics on $METRICS_URL"
 
-# metrics.py fetch OUT: saves etcd's /metrics text to OUT and prints
-# "<unary requests handled> <Watch messages received>".
-cat >"$WORK/metrics.py" <<'PY'
-import re, sys, urllib.request
-LINE = re.compile(r'^(\w+)\{([^}]*)\}\s+(\S+)$')
-def parse(text):
-    out = []
-    for line in text.splitlines():
-        m = LINE.match(line)
-        if m:
-            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
-            out.append((m.group(1), labels, float(m.group(3))))
-    return out
-def totals(samples):
-    unary = sum(v for n, l, v in samples
-                if n == "grpc_server_handled_total" and l.get("grpc_type") == "unary")
-    watch = sum(v for n, l, v in samples
-                if n == "grpc_server_msg_received_total" and l.get("grpc_method") == "Watch")
-    return unary, watch
-if __name__ == "__main__":
-    url, out = sys.argv[1], sys.argv[2]
-    text = urllib.request.urlopen(url, timeout=5).read().decode()
-    open(out, "w").write(text)
-    u, w = totals(parse(text))
-    print(f"{u:.0f} {w:.0f}")
-PY
-curl_metrics() { timeout 10 python3 "$WORK/metrics.py" "$METRICS_URL" "$1"; }
+# Saves etcd's /metrics text to $1 and prints "<unary requests handled>
+# <Watch messages received>".
+curl_metrics() { timeout 10 python3 "$ROOT/bench/etcd_metrics.py" "$METRICS_URL" "$1"; }
 curl_metrics "$WORK/metrics.check" >/dev/null || die "cannot read etcd's metrics at $METRICS_URL"
 grep -q '^grpc_server_handled_total{' "$WORK/metrics.check" \
   || die "etcd's metrics have no grpc_server_handled_total"
@@ -207,9 +176,10 @@ run_queue() {
 
 RUNS=$WORK/runs
 # --- 1) handoff throughput ----------------------------------------------------
-for max in $TP_MAXES; do
-  for ((r = 1; r <= TP_ROUNDS; r++)); do
-    log "1) throughput, --max $max, round $r of $TP_ROUNDS: $TP_WAITERS waiters behind $max gate holder(s)"
+# The --max values take turns round by round, so drift cannot favour one.
+for ((r = 1; r <= TP_ROUNDS; r++)); do
+  for max in $TP_MAXES; do
+    log "1) throughput, round $r of $TP_ROUNDS, --max $max: $TP_WAITERS waiters behind $max gate holder(s)"
     run_queue "$RUNS/tp_m${max}_r$r" "tp-m$max-r$r" "$max" "$max" "$TP_WAITERS" "$TP_BATCH" "$TP_TTL" 0
   done
 done
@@ -221,180 +191,34 @@ for w in $REQ_WAITERS; do
 done
 
 # --- report ------------------------------------------------------------------
-ETCDCTL_VERSION=$(etcdctl version | awk '/etcdctl version/{print $3}')
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-export RUNS TP_WAITERS TP_MAXES TP_ROUNDS TP_TTL REQ_WAITERS REQ_TTL SETTLE CONCH_BIN EP \
-  ETCD_VERSION ETCDCTL_VERSION COMMIT LOAD WORK
-TABLE=$WORK/table.md
-set +e
-python3 - "$TABLE" "${OUT:-}" <<'PY'
-import base64, json, math, os, platform, statistics, sys
-from datetime import datetime, timezone
-sys.path.insert(0, os.environ["WORK"])
-from metrics import parse
-
-E = os.environ
-runs = E["RUNS"]
-failures = []
-
-def stamp(path):
-    with open(path) as f:
-        return int(f.read().strip())
-
-def load_run(label, n, gates):
-    d = f"{runs}/{label}"
-    release = min(stamp(f"{d}/gate_exit_{k}") for k in range(1, gates + 1))
-    starts = {i: stamp(f"{d}/w_{i}") for i in range(1, n + 1)}
-    last = max(starts.values())
-    # Queue order: create revision of each waiter's key; the waiter's index
-    # is the last argument of its command (stamp .../w_I) in the holder JSON.
-    kvs = json.load(open(f"{d}/queue.json")).get("kvs", [])
-    rev = {}
-    for kv in kvs:
-        v = json.loads(base64.b64decode(kv["value"]))
-        cmd = v.get("cmd", "")
-        last_arg = cmd.rsplit("/", 1)[-1]
-        if last_arg.startswith("w_"):
-            rev[int(last_arg[2:])] = int(kv["create_revision"])
-    queue_rank = {i: r for r, i in enumerate(sorted(rev, key=rev.get))}
-    start_rank = {i: r for r, i in enumerate(sorted(starts, key=starts.get))}
-    disp = max(abs(queue_rank[i] - start_rank[i]) for i in rev) if len(rev) == n else None
-    rcs = [l.split() for l in open(f"{d}/rcs") if l.strip()]
-    bad = [f"{who} {i} exited {rc}" for who, i, rc in rcs if rc != "0"]
-    if bad:
-        failures.append(f"{label}: " + ", ".join(bad))
-    if len(rev) != n:
-        failures.append(f"{label}: found {len(rev)} of {n} waiter keys in queue.json")
-    early = [i for i, t in starts.items() if t < release]
-    if early:
-        failures.append(f"{label}: waiters {early} started before the gate released")
-    return dict(elapsed_ms=(last - release) / 1e6, disp=disp, bad=len(bad),
-                starts=sorted((t - release) / 1e6 for t in starts.values()))
-
-def pauses(r):
-    # Gaps between successive command starts, the first from the release.
-    ts = [0.0] + r["starts"]
-    gaps = [b - a for a, b in zip(ts, ts[1:])]
-    return max(gaps), sum(1 for g in gaps if g > 50)
-
-lines = []
-# --- part 1
-n = int(E["TP_WAITERS"])
-rounds = int(E["TP_ROUNDS"])
-tp = {}
-lines += [f"### 1. Handoff throughput: {n} queued waiters (`--ttl {E['TP_TTL']}`), {rounds} round(s) per row",
-          "",
-          "| semaphore | gate | release → last waiter's command starts, median (ms) | handoffs/s, median | handoffs/s, each round | longest pause between starts, each round (ms) | pauses > 50 ms, each round | waiters exited 0 | max. distance from queue order |",
-          "| --- | ---: | ---: | ---: | --- | --- | --- | --- | ---: |"]
-for m in E["TP_MAXES"].split():
-    rs = [load_run(f"tp_m{m}_r{r}", n, int(m)) for r in range(1, rounds + 1)]
-    tp[m] = rs
-    el = [r["elapsed_ms"] for r in rs]
-    thr = [n / (x / 1000) for x in el]
-    ok = sum(n - r["bad"] for r in rs)
-    disp = [r["disp"] for r in rs if r["disp"] is not None]
-    ps = [pauses(r) for r in rs]
-    lines.append(f"| `--max {m}` | {m} holder(s) | {statistics.median(el):.1f} | "
-                 f"{statistics.median(thr):.0f} | {', '.join(f'{x:.0f}' for x in thr)} | "
-                 f"{', '.join(f'{p[0]:.1f}' for p in ps)} | {', '.join(str(p[1]) for p in ps)} | "
-                 f"{ok} of {n * rounds} | {max(disp) if disp else 'n/a'} |")
-
-# --- part 2
-def delta(label):
-    d = f"{runs}/{label}"
-    b = parse(open(f"{d}/metrics_before").read())
-    a = parse(open(f"{d}/metrics_after").read())
-    def key(name, labels):
-        return (name, tuple(sorted(labels.items())))
-    before = {key(nm, l): v for nm, l, v in b}
-    res = {"unary": {}, "unary_err": 0, "watch_msgs": 0, "watch_streams": 0, "ka_msgs": 0}
-    for nm, l, v in a:
-        dv = v - before.get(key(nm, l), 0)
-        if dv == 0:
-            continue
-        if nm == "grpc_server_handled_total" and l.get("grpc_type") == "unary":
-            res["unary"][l["grpc_method"]] = res["unary"].get(l["grpc_method"], 0) + dv
-            if l.get("grpc_code") != "OK":
-                res["unary_err"] += dv
-        elif nm == "grpc_server_msg_received_total" and l.get("grpc_method") == "Watch":
-            res["watch_msgs"] += dv
-        elif nm == "grpc_server_started_total" and l.get("grpc_method") == "Watch":
-            res["watch_streams"] += dv
-        elif nm == "grpc_server_msg_received_total" and l.get("grpc_method") == "LeaseKeepAlive":
-            res["ka_msgs"] += dv
-    return res
-
-ws = E["REQ_WAITERS"].split()
-req = {}
-for w in ws:
-    req[w] = (load_run(f"req_w{w}", int(w), 1), delta(f"req_w{w}"))
-rows = []
-def row(label, f):
-    rows.append(f"| {label} | " + " | ".join(f(int(w), *req[w]) for w in ws) + " |")
-U = lambda m: sum(m["unary"].values())
-row("unary requests handled (Δ `grpc_server_handled_total`, unary)", lambda W, r, m: f"{U(m):.0f}")
-row("… by method", lambda W, r, m: ", ".join(f"{k} {v:.0f}" for k, v in sorted(m["unary"].items()))
-    + (f" (**{m['unary_err']:.0f} not OK**)" if m["unary_err"] else ""))
-row("**unary requests per handoff** (Δ / W)", lambda W, r, m: f"**{U(m) / W:.2f}**")
-row("unary requests per release (Δ / (W+1))", lambda W, r, m: f"{U(m) / (W + 1):.2f}")
-row("Watch messages received (Δ `grpc_server_msg_received_total`, Watch)", lambda W, r, m: f"{m['watch_msgs']:.0f}")
-row("**Watch messages per handoff** (Δ / W)", lambda W, r, m: f"**{m['watch_msgs'] / W:.2f}**")
-row("Watch messages per release (Δ / (W+1))", lambda W, r, m: f"{m['watch_msgs'] / (W + 1):.2f}")
-row("Watch streams opened per handoff (Δ `grpc_server_started_total`, Watch / W)",
-    lambda W, r, m: f"{m['watch_streams'] / W:.2f}")
-row("LeaseKeepAlive messages received (not counted above)", lambda W, r, m: f"{m['ka_msgs']:.0f}")
-row("drain: release → last waiter's command starts (ms)", lambda W, r, m: f"{r['elapsed_ms']:.1f}")
-row("handoffs/s during the drain", lambda W, r, m: f"{W / (r['elapsed_ms'] / 1000):.0f}")
-row("longest pause between starts (ms); pauses > 50 ms",
-    lambda W, r, m: f"{pauses(r)[0]:.1f}; {pauses(r)[1]}")
-row("waiters exited 0", lambda W, r, m: f"{W - r['bad']} of {W}")
-row("max. distance from queue order", lambda W, r, m: str(r["disp"]) if r["disp"] is not None else "n/a")
-lines += ["",
-          f"### 2. Store requests per handoff (`--max 1`, `--ttl {E['REQ_TTL']}`, W waiters behind 1 gate holder; a handoff = one waiter admitted)",
-          "",
-          "| | " + " | ".join(f"W = {w}" for w in ws) + " |",
-          "| --- |" + " ---: |" * len(ws)] + rows
-table = "\n".join(lines) + "\n"
-if failures:
-    table += "\n**Failures:** " + "; ".join(failures) + "\n"
-open(sys.argv[1], "w").write(table)
-
-out = sys.argv[2]
-if out:
-    with open(out, "w") as f:
-        f.write("# conch sema handoffs: raw results\n\n")
-        f.write(f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}\n")
-        f.write(f"- machine: {os.cpu_count()} CPUs, Linux {platform.release()}, "
-                f"load average at the end {E['LOAD']}\n")
-        f.write(f"- etcd {E['ETCD_VERSION']}, etcdctl {E['ETCDCTL_VERSION']}, single member on {E['EP']}\n")
-        f.write(f"- conch binary: {E['CONCH_BIN']} (repository at {E['COMMIT']})\n")
-        f.write(f"- settle: etcd's unary and Watch counters unchanged for {E['SETTLE']} s before each release\n")
-        f.write("\n" + table + "\n## Raw samples\n\n")
-        f.write("Waiters' command start times, ms after the release (first gate holder's command exit), in start order:\n\n")
-        for m, rs in tp.items():
-            for i, r in enumerate(rs, 1):
-                f.write(f"- throughput, --max {m}, round {i}: "
-                        + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
-        for w, (r, m) in req.items():
-            f.write(f"- requests, W={w}: " + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
-        f.write("\nCounter deltas between the two snapshots of etcd's metrics:\n\n")
-        for w, (r, m) in req.items():
-            f.write(f"- W={w}: unary by method {json.dumps({k: int(v) for k, v in sorted(m['unary'].items())})}, "
-                    f"not OK {m['unary_err']:.0f}; Watch messages received {m['watch_msgs']:.0f}, "
-                    f"Watch streams opened {m['watch_streams']:.0f}; "
-                    f"LeaseKeepAlive messages received {m['ka_msgs']:.0f}\n")
-        f.write("\n")
-sys.exit(1 if failures else 0)
+python3 - "$RUNS/params.json" <<PY
+import json, sys
+json.dump({"tp_waiters": $TP_WAITERS, "tp_maxes": [${TP_MAXES// /, }], "tp_rounds": $TP_ROUNDS,
+           "tp_ttl": "$TP_TTL", "req_waiters": [${REQ_WAITERS// /, }], "req_ttl": "$REQ_TTL",
+           "settle": "$SETTLE"}, open(sys.argv[1], "w"))
 PY
-report_rc=$?
-set -e
+TABLE=$WORK/table.md
+report_rc=0
+python3 "$ROOT/bench/sema_report.py" "$RUNS" "$TABLE" || report_rc=$?
+[[ -s $TABLE ]] || die "the report failed (exit $report_rc)"
+if [[ -n $KEEP ]]; then
+  mkdir -p "$KEEP" && cp -r "$RUNS"/. "$KEEP"/ && log "runs kept in $KEEP"
+fi
+ELAPSED=$((SECONDS - STARTED))
+if [[ -n $OUT ]]; then
+  {
+    bench_out_head "conch sema handoffs: raw results" \
+      "CONCH_BIN=$CONCH_BIN, SETTLE=$SETTLE; the run took ${ELAPSED} s"
+    machine_info "$CONCH_BIN"
+    echo "- etcd on $EP; settle: etcd's unary and Watch counters unchanged for $SETTLE s before each release"
+    echo
+    cat "$TABLE"
+    echo
+    cat "$RUNS/samples.md"
+  } >"$OUT"
+fi
 
-echo
-echo "## conch sema: handoffs"
-echo
-echo "etcd $ETCD_VERSION on $EP, $(nproc) CPUs, Linux $(uname -r); conch: $CONCH_BIN"
-echo
-cat "$TABLE"
+bench_summary "conch sema: handoffs" "$TABLE" \
+  "etcd $ETCD_VERSION on $EP, $(nproc) CPUs, Linux $(uname -r); conch: $CONCH_BIN; repository at $(repo_state); the run took ${ELAPSED} s"
 [[ -z $OUT ]] || { echo; echo "raw results written to $OUT"; }
 exit "$report_rc"
