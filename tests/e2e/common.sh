@@ -68,6 +68,12 @@ fi
 
 # Settings from the caller's environment must not leak into the tests.
 unset CONCH_ENDPOINTS CONCH_DIAL_TIMEOUT CONCH_TTL
+# Every store call of a wrapper is bounded by the dial timeout. On a loaded
+# 2-core machine, a sanitizer build that starts with many others can take
+# longer than the default 5 s for its first call, so the scripts allow 30 s
+# unless a step sets its own (a flag wins over the variable; an empty
+# variable counts as unset, which gives the default back).
+export CONCH_DIAL_TIMEOUT=30s
 
 declare -a BG_PIDS=()
 declare -a _bg_files=()

@@ -44,8 +44,8 @@ CONCH_ENDPOINTS=127.0.0.1:1 CONCH_DIAL_TIMEOUT=1s \
 assert_eq 69 "$RC" "CONCH_ENDPOINTS=127.0.0.1:1 CONCH_DIAL_TIMEOUT=1s"
 assert_le 1000 "$ELAPSED_MS" "ms until exit 69 (CONCH_DIAL_TIMEOUT=1s)"
 assert_match 'within 1s' "$ERR" "the error names CONCH_DIAL_TIMEOUT=1s"
-run unreachable_default timeout 30 "$CONCH" elect ec --endpoints 127.0.0.1:1 \
-  -- touch "$T/ran"
+CONCH_DIAL_TIMEOUT= run unreachable_default timeout 30 "$CONCH" elect ec \
+  --endpoints 127.0.0.1:1 -- touch "$T/ran"
 assert_eq 69 "$RC" "--endpoints 127.0.0.1:1 with the default 5s dial timeout"
 assert_le 5000 "$ELAPSED_MS" "ms until exit 69 (default dial timeout 5s)"
 assert_match 'within 5s' "$ERR" "the error names the default dial timeout"

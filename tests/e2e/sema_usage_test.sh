@@ -79,7 +79,7 @@ CONCH_TTL=3s expect_runs env_ttl sema su --max 1 --kill-after 1s -- echo ran
 # CONCH_E2E_KEEP_GOING=1, be counted by it).
 unset CONCH_ENDPOINTS
 expect_runs endpoints_flag sema su --max 1 --endpoints "$ETCD_ENDPOINTS" \
-  --dial-timeout 2s -- echo ran
+  --dial-timeout 20s -- echo ran
 export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
 assert_eq 0 "$(sema_all_keys)" "keys under /conch/v1/sema/ at the end"
 

@@ -86,7 +86,7 @@ step "--endpoints and --dial-timeout as flags, with and without http://"
 # subshell would not be counted by the script.
 unset CONCH_ENDPOINTS
 expect_runs endpoints_flag elect uo --endpoints "$ETCD_ENDPOINTS" \
-  --dial-timeout 2s -- echo ran
+  --dial-timeout 20s -- echo ran
 expect_runs endpoints_http elect uo --endpoints "http://$ETCD_ENDPOINTS" -- echo ran
 expect_runs endpoints_second_is_live elect uo \
   --endpoints "127.0.0.1:1,$ETCD_ENDPOINTS" -- echo ran
