@@ -43,7 +43,7 @@ check_dead_in_time() {
 
 step "a holder with --ttl 3s --kill-after 1s; its command 'sleep 60'"
 death_fifo sleeper
-bg holder "$CONCH" elect fc --ttl 3s --kill-after 1s -- \
+bg holder "$CONCH" elect fc --ttl 3s --kill-after 1s --dial-timeout 5s -- \
   sh -c "exec 3>'$T/sleeper.fifo'; echo \$\$ >'$T/child.pid'; exec sleep 60"
 wrapper=$BG_PID
 wait_for "[[ -s $T/child.pid ]]" 30 || fail "child did not start"
@@ -55,6 +55,8 @@ etcd_freeze 0
 [[ $last_up =~ ^[0-9]+$ ]] || fail "no bytes went to the store before the freeze: [$last_up]"
 check_dead_in_time sleeper "$last_up" 3000
 
+# It releases after the kill; that call cannot reach the store and ends at
+# the dial timeout (5 s).
 step "the wrapper exits 70 while etcd stays frozen"
 wait_exit "$wrapper" 30 || fail "wrapper still running 30 s after the freeze"
 assert_eq 70 "$RC" "wrapper exit code after losing the store"
@@ -62,7 +64,7 @@ assert_eq 70 "$RC" "wrapper exit code after losing the store"
 step "thaw; a new holder with --ttl 5s whose command ignores SIGTERM"
 etcd_thaw 0
 death_fifo stubborn
-bg stubborn "$CONCH" elect fc --ttl 5s --kill-after 1s -- sh -c "
+bg stubborn "$CONCH" elect fc --ttl 5s --kill-after 1s --dial-timeout 5s -- sh -c "
   trap '' TERM
   exec 3>'$T/stubborn.fifo'
   echo \$\$ > '$T/stubborn.pid'
