@@ -41,9 +41,68 @@ std::string TopUsage() {
   return out;
 }
 
+bool IsFlagWord(const std::string& word) {
+  return word.size() > 1 && word[0] == '-' && word != "--";
+}
+
 }  // namespace
 
-int RunCli(const std::vector<std::string>& args) {
+Result<std::vector<std::string>> HoistGlobalFlags(
+    const std::vector<std::string>& args) {
+  std::vector<std::string> globals;
+  size_t i = 0;
+  for (; i < args.size() && IsFlagWord(args[i]); ++i) {
+    std::string body = args[i].substr(args[i][1] == '-' ? 2 : 1);
+    size_t eq = body.find('=');
+    std::string name = body.substr(0, eq);
+    if (name == "h" || name == "help") return std::vector<std::string>{"help"};
+    if (name == "v" || name == "version") {
+      return std::vector<std::string>{"version"};
+    }
+    if (name == "quiet") {
+      globals.push_back(args[i]);
+      continue;
+    }
+    if (name != "endpoints" && name != "dial-timeout" && name != "ttl") {
+      return Error(Code::kInvalidArgument,
+                   "unknown flag \"" + args[i] +
+                       "\" before the command (global flags: --endpoints, "
+                       "--dial-timeout, --ttl, --quiet)");
+    }
+    globals.push_back(args[i]);
+    if (eq != std::string::npos) continue;
+    if (i + 1 == args.size()) {
+      return Error(Code::kInvalidArgument,
+                   "flag " + args[i] + " needs a value");
+    }
+    globals.push_back(args[++i]);
+  }
+  if (globals.empty()) return args;
+  if (i == args.size()) {
+    return Error(Code::kInvalidArgument, "no command after the global flags");
+  }
+  std::vector<std::string> out = {args[i]};
+  if (args[i] != "help" && args[i] != "version") {
+    out.insert(out.end(), globals.begin(), globals.end());
+  }
+  out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+             args.end());
+  return out;
+}
+
+int RunCli(const std::vector<std::string>& raw_args) {
+  if (!raw_args.empty() && raw_args[0] != "-h" && raw_args[0] != "--help" &&
+      raw_args[0] != "-v" && raw_args[0] != "--version" &&
+      raw_args[0] != "-version" && IsFlagWord(raw_args[0])) {
+    Result<std::vector<std::string>> hoisted = HoistGlobalFlags(raw_args);
+    if (!hoisted.ok()) {
+      std::fprintf(stderr, "conch: %s (run 'conch help')\n",
+                   hoisted.status().message().c_str());
+      return kExitUsage;
+    }
+    return RunCli(*hoisted);
+  }
+  const std::vector<std::string>& args = raw_args;
   if (args.empty()) {
     std::fputs(TopUsage().c_str(), stderr);
     return kExitUsage;

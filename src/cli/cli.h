@@ -7,7 +7,20 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+
 namespace conch::cli {
+
+// `conch [global flags] <command> ...`: moves global flags (--endpoints,
+// --dial-timeout, --ttl, --quiet, in any of their spellings) given before
+// the command to just after it, where the command's parser reads them, as
+// etcdctl and consul take them. Arguments that do not start with a flag
+// come back unchanged; before `help` or `version`, or followed by -h/--help
+// or -v/--version, the flags are dropped and that is what runs.
+// kInvalidArgument for any other flag before the command, a global flag
+// without its value, or no command after the flags.
+Result<std::vector<std::string>> HoistGlobalFlags(
+    const std::vector<std::string>& args);
 
 // Runs `conch <args...>` and returns the process exit code.
 int RunCli(const std::vector<std::string>& args);

@@ -51,6 +51,7 @@ Result<ElectFlags> ParseElectFlags(const std::vector<std::string>& args) {
   }
   if (!(f.who || f.watch || f.assert_held)) {
     f.run.command = flags.command();
+    AdaptKillAfter(&f.run, flags.IsSet("kill-after"));
     CONCH_RETURN_IF_ERROR(
         ValidateRunFlags(f.run, "conch elect <office> [flags] -- cmd..."));
   }

@@ -73,7 +73,8 @@ TEST_F(ElectFlagsTest, UsageErrorsSayWhatIsWrong) {
       {{"db", "--"}, "no command given"},
       {{"db", "--bogus", "--", "true"}, "unknown flag \"--bogus\""},
       {{"a/b", "--", "true"}, "office name \"a/b\" contains '/'"},
-      {{"db", "--ttl", "3s", "--", "true"}, "cannot fail closed"},
+      {{"db", "--ttl", "3s", "--kill-after", "5s", "--", "true"},
+       "cannot fail closed"},
       {{"db", "--ttl", "500ms", "--kill-after", "0s", "--", "true"},
        "--ttl 500ms is too short"},
       {{"db", "--hook-timeout", "0s", "--", "true"},
@@ -108,6 +109,19 @@ TEST_F(ElectFlagsTest, EnvironmentGivesDefaultsAndFlagsWin) {
   f = ParseElectFlags({"db", "--ttl", "20s", "--", "true"});
   ASSERT_TRUE(f.ok()) << f.status().message();
   EXPECT_EQ(f->run.global.ttl, seconds(20));
+}
+
+TEST_F(ElectFlagsTest, ATtlAloneLowersTheDefaultKillAfter) {
+  setenv("CONCH_TTL", "5s", 1);
+  Result<ElectFlags> f = ParseElectFlags({"db", "--", "true"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->run.kill_after, milliseconds(3083));
+  EXPECT_TRUE(f->run.kill_after_adapted);
+  // Given explicitly, the same value that fits is kept as it is.
+  f = ParseElectFlags({"db", "-kill-after=5s", "--ttl", "10s", "--", "true"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->run.kill_after, seconds(5));
+  EXPECT_FALSE(f->run.kill_after_adapted);
 }
 
 TEST_F(ElectFlagsTest, MalformedEnvironmentIsAnError) {

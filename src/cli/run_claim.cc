@@ -274,6 +274,13 @@ int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
   // Orphaned descendants of the command are re-parented to us, not init,
   // so that they can be killed with it.
   if (Status s = supervisor::BecomeSubreaper(); !s.ok()) LogWarn(s.ToString());
+  if (f.kill_after_adapted) {
+    LogDebug(
+        "--kill-after not given; its default cannot fail closed with "
+        "--ttl " +
+        FormatDuration(f.global.ttl) + ", so it is " +
+        FormatDuration(f.kill_after));
+  }
   RestartBackoff backoff;
   return RunRounds(
       f.restart, backoff,

@@ -20,6 +20,17 @@ void RegisterRunFlags(config::FlagSet& flags, RunFlags* f) {
                  "SIGKILL a hook that runs longer than this");
 }
 
+void AdaptKillAfter(RunFlags* f, bool given) {
+  const Duration ttl = f->global.ttl;
+  if (given || ttl < std::chrono::seconds(1) ||
+      ttl % std::chrono::seconds(1) != Duration::zero() ||
+      primitives::ValidateHoldTiming(ttl, f->kill_after).ok()) {
+    return;
+  }
+  f->kill_after = primitives::MaxKillAfter(ttl);
+  f->kill_after_adapted = true;
+}
+
 Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
   if (f.command.empty()) {
     return Error(Code::kInvalidArgument, "no command given: " + usage_hint);

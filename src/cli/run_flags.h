@@ -26,10 +26,20 @@ struct RunFlags {
   std::string on_acquire;
   std::string on_lose;
   Duration hook_timeout = std::chrono::seconds(30);
+  // --kill-after was not given and its default could not fail closed with
+  // --ttl, so it was lowered (AdaptKillAfter).
+  bool kill_after_adapted = false;
 };
 
 // Registers the run-mode flags shared by every claim kind.
 void RegisterRunFlags(config::FlagSet& flags, RunFlags* f);
+
+// When --kill-after was not `given` and its default cannot fail closed with
+// --ttl, lowers it to the largest that can (primitives::MaxKillAfter) and
+// sets kill_after_adapted: a TTL alone, such as CONCH_TTL=5s, then works as
+// it does with the original tool. A value the user gave is left for
+// ValidateRunFlags to refuse, and so is a TTL that is itself refused.
+void AdaptKillAfter(RunFlags* f, bool given);
 
 // Checks run-mode flags after parsing: a command, fail-closed timing,
 // hook timeout, and that --nonblock and --restart are not both given.

@@ -68,6 +68,7 @@ Result<SemaFlags> ParseSemaFlags(const std::vector<std::string>& args) {
   if (!f.who) {
     if (f.run.wait == Duration::zero()) f.run.nonblock = true;
     f.run.command = flags.command();
+    AdaptKillAfter(&f.run, flags.IsSet("kill-after"));
     CONCH_RETURN_IF_ERROR(
         ValidateRunFlags(f.run, "conch sema <name> --max N [flags] -- cmd..."));
   }

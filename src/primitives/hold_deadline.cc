@@ -12,6 +12,13 @@ Duration SafetyMargin(Duration ttl) {
   return std::clamp<Duration>(ttl / 20, milliseconds(100), seconds(1));
 }
 
+Duration MaxKillAfter(Duration ttl) {
+  Duration below = ttl - backend::RenewInterval(ttl) - SafetyMargin(ttl);
+  // Strictly below: the largest whole millisecond under the bound.
+  Duration most = std::chrono::floor<milliseconds>(below - Duration(1));
+  return std::max(most, Duration::zero());
+}
+
 Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
   if (ttl < seconds(1)) {
     return Error(

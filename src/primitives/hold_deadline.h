@@ -30,6 +30,12 @@ Duration SafetyMargin(Duration ttl);
 // interval later, so a child must be able to run until then and beyond.
 Status ValidateHoldTiming(Duration ttl, Duration kill_after);
 
+// The largest kill-after that ValidateHoldTiming accepts with `ttl`, in
+// whole milliseconds: what --kill-after becomes when it was not given and
+// its default cannot fail closed. `ttl` must itself be acceptable (at least
+// 1 s, whole seconds); zero if no kill-after is.
+Duration MaxKillAfter(Duration ttl);
+
 class HoldDeadline {
  public:
   HoldDeadline(Duration kill_after, Duration margin)

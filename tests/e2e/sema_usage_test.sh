@@ -53,7 +53,7 @@ expect_usage missing_name_before_dashes sema -- touch "$T/ran"
 expect_usage missing_command sema su --max 2
 expect_usage missing_command_after_dashes sema su --max 2 --
 expect_usage bad_flag sema su --max 2 --bogus -- touch "$T/ran"
-expect_usage kill_after_vs_ttl sema su --max 2 --ttl 3s -- touch "$T/ran"
+expect_usage kill_after_vs_ttl sema su --max 2 --ttl 3s --kill-after 2s -- touch "$T/ran"
 expect_usage wait_not_a_duration sema su --max 2 --wait abc -- touch "$T/ran"
 assert_eq 0 "$(sema_all_keys)" "keys under /conch/v1/sema/ after the usage errors"
 
@@ -75,6 +75,7 @@ expect_runs flags_after_max sema su --spread --max 1 --wait 5s -- echo ran
 expect_runs weight_equals_max sema su --max 3 --weight 3 -- echo ran
 expect_runs name_128_bytes sema "${long_name:1}" --max 1 --nonblock -- echo ran
 CONCH_TTL=3s expect_runs env_ttl sema su --max 1 --kill-after 1s -- echo ran
+CONCH_TTL=3s expect_runs env_ttl_alone sema su --max 1 -- echo ran
 # Not in a subshell: a failed check must end the script (or, with
 # CONCH_E2E_KEEP_GOING=1, be counted by it).
 unset CONCH_ENDPOINTS

@@ -48,7 +48,6 @@ expect_usage missing_command elect uo
 expect_usage missing_command_after_dashes elect uo --
 expect_usage kill_after_equals_ttl elect uo --ttl 3s --kill-after 3s -- touch "$T/ran"
 expect_usage kill_after_above_ttl elect uo --ttl 2s --kill-after 5s -- touch "$T/ran"
-expect_usage default_kill_after_vs_ttl elect uo --ttl 3s -- touch "$T/ran"
 expect_usage ttl_below_1s elect uo --ttl 500ms --kill-after 100ms -- touch "$T/ran"
 expect_usage ttl_zero elect uo --ttl 0s --kill-after 0s -- touch "$T/ran"
 expect_usage ttl_not_a_duration elect uo --ttl abc -- touch "$T/ran"
@@ -61,7 +60,7 @@ expect_usage office_with_slash elect a/b -- touch "$T/ran"
 expect_usage office_empty elect "" -- touch "$T/ran"
 expect_usage office_129_bytes elect "$long_office" -- touch "$T/ran"
 CONCH_TTL=500ms expect_usage env_ttl_below_1s elect uo --kill-after 100ms -- touch "$T/ran"
-CONCH_TTL=3s expect_usage env_ttl_vs_default_kill_after elect uo -- touch "$T/ran"
+CONCH_TTL=3s expect_usage env_ttl_vs_given_kill_after elect uo --kill-after 2s -- touch "$T/ran"
 
 # expect_runs NAME ARGS...: conch ARGS must run the command (which prints
 # "ran") and exit 0.
@@ -81,6 +80,12 @@ expect_runs compound_duration elect uo --ttl 1m30s --kill-after 1500ms -- echo r
 expect_runs office_128_bytes elect "${long_office:1}" --nonblock -- echo ran
 CONCH_TTL=3s expect_runs env_ttl elect uo --kill-after 1s -- echo ran
 
+step "a TTL alone lowers the default --kill-after to one that fails closed"
+expect_runs default_kill_after_vs_ttl elect uo --ttl 3s -- echo ran
+CONCH_TTL=5s CONCH_DEBUG=1 expect_runs env_ttl_alone elect uo -- echo ran
+assert_match 'kill-after not given; .* --ttl 5s, so it is 3\.083s' "$ERR" \
+  "the debug log of the lowered --kill-after"
+
 step "--endpoints and --dial-timeout as flags, with and without http://"
 # Not in a subshell: with CONCH_E2E_KEEP_GOING=1 a failed check in a
 # subshell would not be counted by the script.
@@ -91,6 +96,22 @@ expect_runs endpoints_http elect uo --endpoints "http://$ETCD_ENDPOINTS" -- echo
 expect_runs endpoints_second_is_live elect uo \
   --endpoints "127.0.0.1:1,$ETCD_ENDPOINTS" -- echo ran
 export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+
+step "global flags before the command, as etcdctl takes them"
+unset CONCH_ENDPOINTS
+run global_first "$CONCH" --endpoints "$ETCD_ENDPOINTS" --ttl=3s elect uo \
+  --kill-after 1s -- echo ran
+assert_eq 0 "$RC" "conch --endpoints EP --ttl=3s elect ... exit code"
+assert_eq ran "$OUT" "conch --endpoints EP --ttl=3s elect ... stdout"
+run global_first_sema "$CONCH" -endpoints="$ETCD_ENDPOINTS" -quiet sema su \
+  --max 1 -- echo ran
+assert_eq 0 "$RC" "conch -endpoints=EP -quiet sema ... exit code"
+assert_eq ran "$OUT" "conch -endpoints=EP -quiet sema ... stdout"
+assert_eq "" "$ERR" "stderr with -quiet before the command"
+export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+expect_usage global_unknown --max 2 sema su -- touch "$T/ran"
+expect_usage global_without_value --ttl
+expect_usage global_without_command --endpoints "$ETCD_ENDPOINTS"
 
 step "--quiet keeps stderr empty on a clean run"
 run quiet "$CONCH" elect uo --quiet -- true

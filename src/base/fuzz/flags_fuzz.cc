@@ -186,6 +186,16 @@ void CheckRunMode(const RunFlags& run, const Line& line) {
   CONCH_CHECK(ttl >= seconds(1) && ttl % seconds(1) == Duration::zero());
   CONCH_CHECK(run.kill_after >= Duration::zero());
   CONCH_CHECK(run.kill_after < ttl - ttl / 3);
+  // Not given, --kill-after is its default of 5 s if that fits the TTL,
+  // else the largest that does.
+  if (!Mentions(line, "kill-after")) {
+    const Duration fits =
+        primitives::ValidateHoldTiming(ttl, seconds(5)).ok()
+            ? Duration(seconds(5))
+            : primitives::MaxKillAfter(ttl);
+    CONCH_CHECK(run.kill_after == fits);
+    CONCH_CHECK(run.kill_after_adapted == (fits != seconds(5)));
+  }
 
   CONCH_CHECK(run.hook_timeout > Duration::zero());
   CONCH_CHECK(!(run.nonblock && run.restart));
