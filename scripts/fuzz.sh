@@ -20,7 +20,8 @@ fuzzers=(duration flagset flags endpoint holder keys)
 
 echo "fuzz: configuring build-fuzz with clang"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCH_STATIC_GRPC=OFF >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCH_STATIC_GRPC=OFF \
+  -DCONCH_WERROR=ON >/dev/null
 
 echo "fuzz: building ${fuzzers[*]}"
 cmake --build build-fuzz -j"$(nproc)" --target "${fuzzers[@]/%/_fuzz}"

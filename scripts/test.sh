@@ -27,7 +27,7 @@ echo "test: installing dependencies"
 scripts/install-deps.sh
 
 echo "test: release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCH_WERROR=ON
 cmake --build build -j"$jobs"
 echo "test: release tests (unit + integration, servers required)"
 (cd build && CONCH_REQUIRE_SERVERS=1 ctest --output-on-failure -j2)
