@@ -171,11 +171,9 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   if (std::optional<Round> r = AwaitHold(e, signals, f, what)) return *r;
   LogInfo("holding " + what + " (rev " + std::to_string(e.revision()) +
           ", lease " + primitives::LeaseHex(e.lease_id()) + ")");
+  // A command starts only with at least kill-after and the margin left.
+  if (std::optional<Round> r = AwaitUsable(e, signals)) return *r;
   const Clock& clock = e.clock();
-  if (!e.deadline().Usable(clock.Now())) {
-    LogWarn("the hold came too late to renew in time; not starting");
-    return Retry(kExitNotAcquired);
-  }
   // 3. The acquire hook runs only while the hold is valid.
   if (!f.on_acquire.empty()) {
     RunOutcome h =
@@ -246,6 +244,39 @@ std::optional<int> PauseUnlessStopped(SignalFd& signals, Duration delay,
 }
 
 }  // namespace
+
+std::optional<Round> AwaitUsable(Claim& e, SignalFd& signals) {
+  const Clock& clock = e.clock();
+  while (!e.deadline().Usable(clock.Now())) {
+    if (e.state() != Claim::State::kHeld) {
+      LogWarn("hold lost before the command started: " + e.loss().ToString());
+      return Retry(kExitNotAcquired);
+    }
+    MonoTime valid_until = e.deadline().valid_until();
+    if (clock.Now() >= valid_until) {
+      LogWarn("the hold could not be renewed in time; not starting");
+      return Retry(kExitNotAcquired);
+    }
+    std::array<int, 2> fds = {signals.fd(), e.fd()};
+    Result<int> ready = WaitReadable(fds, valid_until, clock);
+    if (!ready.ok()) {
+      LogError(ready.status().ToString());
+      return Final(kExitNotAcquired);
+    }
+    if (*ready == 0) {
+      std::optional<int> sig = signals.Read();
+      if (sig && supervisor::IsStopSignal(*sig)) {
+        LogInfo("signal " + std::to_string(*sig) +
+                " before the command started; releasing");
+        return Final(ExitCodeForSignal(*sig));
+      }
+    } else if (*ready == 1) {
+      Status s = e.Pump();
+      if (!s.ok()) LogWarn(s.ToString());
+    }
+  }
+  return std::nullopt;
+}
 
 primitives::SessionOptions SessionFor(const RunFlags& flags) {
   primitives::SessionOptions o;

@@ -8,9 +8,12 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/signals.h"
+#include "cli/rounds.h"
 #include "cli/run_flags.h"
 #include "primitives/claim.h"
 #include "primitives/holder.h"
@@ -19,6 +22,16 @@ namespace conch::cli {
 
 // Builds a fresh, idle claim for each round.
 using MakeClaim = std::function<std::unique_ptr<primitives::Claim>()>;
+
+// Waits, once `claim` holds, until its deadline leaves room to start a
+// command (HoldDeadline::Usable). Until a renewal has been applied, the
+// deadline counts from the grant; after a slow start (a loaded machine, a
+// slow store) that can already be too close although renewals are on their
+// way, so they are awaited, until the session could have expired. Returns
+// nullopt once usable; otherwise how the round ends: 75 (not usable in
+// time, or lost), or 128+N for a stop signal N. Blocks at most until the
+// session's valid_until.
+std::optional<Round> AwaitUsable(primitives::Claim& claim, SignalFd& signals);
 
 // Runs rounds until one ends the process, and returns the exit code.
 // `what` names the hold in logs: "office \"db\"", "semaphore \"jobs\"".

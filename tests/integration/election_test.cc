@@ -3,10 +3,12 @@
 #include "primitives/election.h"
 
 #include <array>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "base/signals.h"
+#include "cli/run_claim.h"
 #include "primitives/keys.h"
 #include "servers/tcp_proxy.h"
 #include "store_fixture.h"
@@ -167,6 +169,47 @@ TEST_P(ElectionTest, TheDeadlineCountsFromTheSendOfTheAnsweredRenewal) {
   // Counted from an arrival, the deadline would lie beyond released + ttl.
   EXPECT_LT(a->deadline().valid_until(), released + seconds(3));
   EXPECT_EQ(a->state(), Election::State::kHeld);
+}
+
+// A hold taken while the store's answers were slow starts with a deadline
+// counted from the grant, already too close to start a command; the run
+// waits for the renewals under way rather than give up.
+TEST_P(ElectionTest, AHoldTakenSlowlyWaitsForARenewalBeforeTheCommand) {
+  std::string error;
+  std::unique_ptr<TcpProxy> proxy =
+      TcpProxy::Start(cluster_->endpoint(0), &error);
+  ASSERT_NE(proxy, nullptr) << error;
+  std::unique_ptr<backend::Backend> via_proxy = Open(proxy->endpoint());
+  // The channel is ready first, so that the grant goes out at once.
+  ASSERT_TRUE(via_proxy->List("/", 1, Soon()).ok());
+  primitives::ElectionOptions o;
+  o.office = Office();
+  o.value = "a";
+  o.session.ttl = seconds(3);
+  o.session.kill_after = seconds(1);
+  o.session.request_timeout = seconds(30);
+  Election a(via_proxy.get(), o);
+
+  // Every answer waits 2.5 s in the proxy: longer than the 1.85 s a 3 s
+  // TTL leaves before a command would be signalled.
+  proxy->Hold(TcpProxy::Direction::kToClient);
+  std::thread release([&] {
+    std::this_thread::sleep_for(milliseconds(2500));
+    proxy->Release(TcpProxy::Direction::kToClient);
+  });
+  Status s = a.Acquire();
+  release.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(a.state(), Election::State::kHeld);
+  ASSERT_FALSE(a.deadline().Usable(clock().Now()))
+      << "the grant's deadline should be too close by now";
+
+  Result<SignalFd> signals = SignalFd::Open();
+  ASSERT_TRUE(signals.ok()) << signals.status().ToString();
+  std::optional<cli::Round> ended = cli::AwaitUsable(a, *signals);
+  EXPECT_FALSE(ended) << "the round ended with " << ended->exit_code;
+  EXPECT_TRUE(a.deadline().Usable(clock().Now()));
+  EXPECT_EQ(a.state(), Election::State::kHeld);
 }
 
 TEST_P(ElectionTest, ResignFreesTheOfficeAtOnce) {
