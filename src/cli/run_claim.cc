@@ -67,6 +67,37 @@ class ClaimHold final : public supervisor::Hold {
 Round Final(int code) { return {code, true, Duration::zero()}; }
 Round Retry(int code) { return {code, false, Duration::zero()}; }
 
+// How one wait of a claim that runs nothing ended.
+struct Woken {
+  std::optional<Round> end;  // a stop signal, or the wait failed
+  bool timed_out = false;    // `wake` came first
+};
+
+// Waits until `wake` for conch's signals and the claim's store events, and
+// pumps the events. A stop signal ends the round with 128+N, logged as
+// "signal N <doing>".
+Woken WaitOnClaim(Claim& e, SignalFd& signals, std::optional<MonoTime> wake,
+                  const std::string& doing) {
+  std::array<int, 2> fds = {signals.fd(), e.fd()};
+  Result<int> ready = WaitReadable(fds, wake, e.clock());
+  if (!ready.ok()) {
+    LogError(ready.status().ToString());
+    return {Final(kExitNotAcquired)};
+  }
+  if (*ready == -1) return {std::nullopt, true};
+  if (*ready == 0) {
+    std::optional<int> sig = signals.Read();
+    if (sig && supervisor::IsStopSignal(*sig)) {
+      LogInfo("signal " + std::to_string(*sig) + " " + doing);
+      return {Final(ExitCodeForSignal(*sig))};
+    }
+    return {};
+  }
+  Status s = e.Pump();
+  if (!s.ok()) LogWarn(s.ToString());
+  return {};
+}
+
 // Waits until `e` holds, is lost, or the wait ends. Returns nullopt once
 // held, otherwise the round's end. The caller releases.
 std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
@@ -96,26 +127,16 @@ std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
     if (e.needs_retry()) {
       wake = std::min(*wake, clock.Now() + std::chrono::milliseconds(200));
     }
-    std::array<int, 2> fds = {signals.fd(), e.fd()};
-    Result<int> ready = WaitReadable(fds, wake, clock);
-    if (!ready.ok()) {
-      LogError(ready.status().ToString());
-      return Final(kExitNotAcquired);
-    }
-    if (*ready == 0) {
-      std::optional<int> sig = signals.Read();
-      if (sig && supervisor::IsStopSignal(*sig)) {
-        LogInfo("signal " + std::to_string(*sig) +
-                " while waiting; withdrawing the candidacy");
-        return Final(ExitCodeForSignal(*sig));
-      }
-      continue;
-    }
-    if (*ready == -1 && give_up && clock.Now() >= *give_up) {
+    Woken w = WaitOnClaim(e, signals, wake,
+                          "while waiting; withdrawing the candidacy");
+    if (w.end) return w.end;
+    if (!w.timed_out) continue;
+    if (give_up && clock.Now() >= *give_up) {
       LogInfo("not holding " + what + " after " + FormatDuration(f.wait) +
               " (--wait); giving up");
       return Final(kExitNotAcquired);
     }
+    // The read retry timer: read the queue again.
     Status s = e.Pump();
     if (!s.ok()) LogWarn(s.ToString());
   }
@@ -257,23 +278,9 @@ std::optional<Round> AwaitUsable(Claim& e, SignalFd& signals) {
       LogWarn("the hold could not be renewed in time; not starting");
       return Retry(kExitNotAcquired);
     }
-    std::array<int, 2> fds = {signals.fd(), e.fd()};
-    Result<int> ready = WaitReadable(fds, valid_until, clock);
-    if (!ready.ok()) {
-      LogError(ready.status().ToString());
-      return Final(kExitNotAcquired);
-    }
-    if (*ready == 0) {
-      std::optional<int> sig = signals.Read();
-      if (sig && supervisor::IsStopSignal(*sig)) {
-        LogInfo("signal " + std::to_string(*sig) +
-                " before the command started; releasing");
-        return Final(ExitCodeForSignal(*sig));
-      }
-    } else if (*ready == 1) {
-      Status s = e.Pump();
-      if (!s.ok()) LogWarn(s.ToString());
-    }
+    Woken w = WaitOnClaim(e, signals, valid_until,
+                          "before the command started; releasing");
+    if (w.end) return w.end;
   }
   return std::nullopt;
 }

@@ -94,9 +94,6 @@ class KillSchedule {
   // nothing is scheduled (only events can change anything).
   std::optional<MonoTime> NextWake() const;
 
-  bool term_sent() const { return term_sent_; }
-  bool kill_sent() const { return kill_sent_; }
-
   // The outcome for a process that ended with `wait_status`. A failed hold
   // wins over a signal or a timeout: it is what the caller must report.
   RunOutcome Finish(int wait_status) const;

@@ -62,7 +62,6 @@ struct TcpProxy::State {
   std::array<std::optional<Time>, 2> last;           // guarded by mu
   std::array<std::optional<WallTime>, 2> last_wall;  // guarded by mu
   int accepted = 0;                                  // guarded by mu
-  int open = 0;                                      // guarded by mu
 
   std::vector<Conn> conns;  // the proxy thread's only
 
@@ -176,11 +175,6 @@ int TcpProxy::accepted() const {
   return state_->accepted;
 }
 
-int TcpProxy::open_connections() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->open;
-}
-
 // The proxy thread: one poll over the wake-up fd, the listening socket and
 // both sockets of every connection. A direction that is held is neither
 // read nor written, so its bytes wait in the kernel and in `pending`.
@@ -208,10 +202,6 @@ void TcpProxy::Run() {
     }
     // Drop closed connections.
     std::erase_if(s.conns, [](const Conn& c) { return c.fds[0] < 0; });
-    {
-      std::lock_guard<std::mutex> lock(s.mu);
-      s.open = static_cast<int>(s.conns.size());
-    }
 
     std::vector<pollfd> pfds = {{s.wake_fd, POLLIN, 0},
                                 {s.listen_fd, POLLIN, 0}};

@@ -58,9 +58,8 @@ class TcpProxy final {
   // most `timeout`. Returns the time of that forward, or nullopt.
   std::optional<Time> AwaitForward(Direction d, Time after,
                                    std::chrono::milliseconds timeout) const;
-  // Connections accepted so far, and open now.
+  // Connections accepted so far.
   int accepted() const;
-  int open_connections() const;
 
  private:
   struct State;

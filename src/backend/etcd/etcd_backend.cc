@@ -8,7 +8,6 @@
 // their own and report into the owner's EventQueue.
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 

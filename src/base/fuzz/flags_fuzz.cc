@@ -189,10 +189,9 @@ void CheckRunMode(const RunFlags& run, const Line& line) {
   // Not given, --kill-after is its default of 5 s if that fits the TTL,
   // else the largest that does.
   if (!Mentions(line, "kill-after")) {
-    const Duration fits =
-        primitives::ValidateHoldTiming(ttl, seconds(5)).ok()
-            ? Duration(seconds(5))
-            : primitives::MaxKillAfter(ttl);
+    const Duration fits = primitives::ValidateHoldTiming(ttl, seconds(5)).ok()
+                              ? Duration(seconds(5))
+                              : primitives::MaxKillAfter(ttl);
     CONCH_CHECK(run.kill_after == fits);
     CONCH_CHECK(run.kill_after_adapted == (fits != seconds(5)));
   }
