@@ -16,7 +16,7 @@ if (($#)); then
   exit 64
 fi
 
-fuzzers=(duration flagset flags endpoint holder keys)
+fuzzers=(duration flagset flags endpoint store_address holder keys)
 
 echo "fuzz: configuring build-fuzz with clang"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz \

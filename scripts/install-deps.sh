@@ -11,6 +11,8 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev nlohmann-json3-dev
   etcd-server etcd-client
+  # ZooKeeper: the server for tests (Java), and the C client conch links
+  zookeeper default-jre-headless libzookeeper-mt-dev
   procps python3 hyperfine time jq iproute2
   # clang and its runtime for the libFuzzer fuzz targets
   clang libclang-rt-14-dev

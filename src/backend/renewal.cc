@@ -6,12 +6,19 @@ namespace conch::backend {
 
 Duration RenewInterval(Duration ttl) { return ttl / 3; }
 
+Duration MaxProofAge(Duration ttl) { return ttl / 3; }
+
 Duration RetryAfter(Duration ttl) {
   return std::min<Duration>(RenewInterval(ttl) / 2, std::chrono::seconds(1));
 }
 
 RenewalSchedule::RenewalSchedule(Duration ttl)
     : interval_(RenewInterval(ttl)), retry_after_(RetryAfter(ttl)) {}
+
+RenewalSchedule::RenewalSchedule(Every every)
+    : interval_(every.interval),
+      retry_after_(
+          std::min<Duration>(every.interval / 2, std::chrono::seconds(1))) {}
 
 void RenewalSchedule::Reset(MonoTime now) {
   outstanding_.clear();

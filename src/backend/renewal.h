@@ -24,8 +24,16 @@
 
 namespace conch::backend {
 
-// How often a session with this TTL is renewed: ttl/3.
+// How often an etcd session with this TTL is renewed: ttl/3.
 Duration RenewInterval(Duration ttl);
+
+// How old, at most, the send time a session's proof of life counts from
+// is right before the next proof is due: ttl/3 on every store. On etcd each
+// answered renewal proves the session from its own send, and renewals go
+// every ttl/3. On ZooKeeper an answered heartbeat proves the session from
+// the send of the previous one, and heartbeats go every ttl/6. The
+// fail-closed arithmetic (primitives/hold_deadline.h) budgets for this age.
+Duration MaxProofAge(Duration ttl);
 
 // How long a renewal may go unanswered before the next is sent:
 // min(RenewInterval(ttl)/2, 1s).
@@ -35,7 +43,13 @@ class RenewalSchedule {
  public:
   static constexpr int kMaxUnanswered = 4;
 
+  // The etcd rule: every RenewInterval(ttl), retried after RetryAfter(ttl).
   explicit RenewalSchedule(Duration ttl);
+  // Any other interval, retried after min(interval/2, 1s).
+  struct Every {
+    Duration interval;
+  };
+  explicit RenewalSchedule(Every every);
 
   // A new stream starts at `now`: nothing is outstanding and the first
   // renewal is due at once.

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace conch {
 
@@ -12,6 +13,10 @@ namespace conch {
 // escapes quotes, backslashes and control bytes (\x0a), and shortens input
 // longer than 64 bytes at a UTF-8 character boundary, marked with "...".
 std::string Quote(std::string_view text);
+
+// The items with `separator` between them: Join({"a", "b"}, ",") = "a,b".
+std::string Join(const std::vector<std::string>& items,
+                 std::string_view separator);
 
 // The longest prefix of `text` of at most `max_bytes` bytes that does not
 // end inside a UTF-8 multi-byte character (at most 3 bytes shorter).

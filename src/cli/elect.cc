@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "backend/store.h"
 #include "base/duration.h"
 #include "base/log.h"
 #include "cli/cli.h"
@@ -16,9 +17,9 @@ namespace conch::cli {
 
 backend::Backend* OpenBackendOrReport(const config::GlobalConfig& global) {
   backend::BackendOptions bo;
-  bo.endpoints = global.EndpointList();
+  bo.endpoints = global.endpoints;
   bo.dial_timeout = global.dial_timeout;
-  Result<std::unique_ptr<backend::Backend>> b = backend::OpenEtcd(bo);
+  Result<std::unique_ptr<backend::Backend>> b = backend::OpenBackend(bo);
   if (!b.ok()) {
     std::fprintf(stderr, "conch: %s\n", b.status().message().c_str());
     return nullptr;
@@ -29,7 +30,7 @@ backend::Backend* OpenBackendOrReport(const config::GlobalConfig& global) {
 int ReportStartError(const Status& status, const config::GlobalConfig& global) {
   int code = ExitCodeForStartError(status);
   if (code == kExitUnavailable) {
-    LogError("etcd unreachable at " + global.endpoints + " within " +
+    LogError("store unreachable at " + global.endpoints + " within " +
              FormatDuration(global.dial_timeout) + ": " + status.ToString());
   } else {
     LogError(status.ToString());

@@ -20,7 +20,7 @@ int ElectWho(const ElectFlags& flags, backend::Backend& backend);
 int ElectWatch(const ElectFlags& flags, backend::Backend& backend);
 int ElectAssert(const ElectFlags& flags, backend::Backend& backend);
 
-// Opens the etcd backend for `global`, or prints why not. The backend lives
+// Opens the backend --endpoints names, or prints why not. The backend lives
 // until the process exits (main skips teardown): closing a gRPC channel
 // joins its threads and only delays the exit.
 backend::Backend* OpenBackendOrReport(const config::GlobalConfig& global);

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/signals.h"
+#include "base/strings.h"
 #include "cli/elect.h"
 #include "cli/exit_codes.h"
 #include "primitives/holder.h"
@@ -26,16 +27,14 @@ struct Leader {
 
 // Reads the leader (lowest create revision) of the office.
 Result<std::optional<Leader>> ReadLeader(const ElectFlags& f,
-                                         backend::Backend& backend,
-                                         int64_t* revision = nullptr) {
-  auto listing =
+                                         backend::Backend& backend) {
+  Result<std::vector<KeyValue>> listing =
       backend.List(primitives::ElectPrefix(f.office), 1,
                    SystemClock::Get().Now() + f.run.global.dial_timeout);
   if (!listing.ok()) return listing.status();
-  if (revision != nullptr) *revision = listing->second;
-  if (listing->first.empty()) return std::optional<Leader>();
+  if (listing->empty()) return std::optional<Leader>();
   Leader l;
-  l.kv = listing->first.front();
+  l.kv = listing->front();
   l.holder = primitives::DecodeHolder(l.kv.value);
   return std::optional<Leader>(std::move(l));
 }
@@ -57,7 +56,7 @@ std::string LeaderJson(const std::string& office, const Leader& l) {
   j["started"] = l.holder ? l.holder->started : "unknown";
   if (l.holder && !l.holder->cmd.empty()) j["cmd"] = l.holder->cmd;
   j["rev"] = l.kv.create_revision;
-  j["lease"] = primitives::LeaseHex(l.kv.lease);
+  j["lease"] = primitives::LeaseHex(l.kv.session);
   j["key"] = l.kv.key;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -105,7 +104,7 @@ int ElectAssert(const ElectFlags& f, backend::Backend& backend) {
     const char* name = std::getenv("CONCH_NAME");
     if (held && lease != nullptr && *lease != '\0' && name != nullptr &&
         f.office == name) {
-      held = primitives::LeaseHex(l.kv.lease) == lease;
+      held = primitives::LeaseHex(l.kv.session) == lease;
     }
   }
   if (f.json) {
@@ -124,10 +123,6 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
     LogError(signals.status().ToString());
     return kExitUnavailable;
   }
-  int64_t revision = 0;
-  auto leader = ReadLeader(f, backend, &revision);
-  if (!leader.ok()) return ReportStartError(leader.status(), f.run.global);
-
   // A change of leader is a change of key or create revision; a new value
   // under the same key is not.
   auto identity = [](const std::optional<Leader>& l) {
@@ -141,18 +136,28 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
       PrintLine(f.json ? LeaderJson(f.office, *l) : LeaderText(f.office, *l));
     }
   };
-  print(*leader);
-  auto shown = identity(*leader);
+  std::optional<std::pair<std::string, int64_t>> shown;
 
   backend::EventSink sink;
-  std::unique_ptr<backend::Watch> watch = backend.StartWatch(
-      {{primitives::ElectPrefix(f.office), true, revision + 1}}, &sink, 1);
+  std::unique_ptr<backend::Watch> watch =
+      backend.StartWatch({{primitives::ElectPrefix(f.office), true}}, &sink, 1);
+  // The first read comes once the watcher is live, so no change between
+  // the two is missed; a watcher that never goes live is an unreachable
+  // store.
+  const MonoTime live_by = SystemClock::Get().Now() + f.run.global.dial_timeout;
   for (;;) {
     std::array<int, 2> fds = {signals->fd(), sink.fd()};
-    Result<int> ready = WaitReadable(fds, std::nullopt, SystemClock::Get());
+    Result<int> ready = WaitReadable(
+        fds, shown ? std::nullopt : std::optional(live_by), SystemClock::Get());
     if (!ready.ok()) {
       LogError(ready.status().ToString());
       return kExitUnavailable;
+    }
+    if (*ready < 0) {
+      return ReportStartError(
+          Error(Code::kUnavailable, "watch office " + Quote(f.office) +
+                                        ": the watch did not start"),
+          f.run.global);
     }
     if (*ready == 0) {
       std::optional<int> sig = signals->Read();
@@ -168,15 +173,19 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
         LogError(e.status.ToString());
         return kExitUnavailable;
       }
-      if (e.kind == backend::Event::Kind::kWatch) changed = true;
+      if (e.kind == backend::Event::Kind::kWatch ||
+          e.kind == backend::Event::Kind::kWatchLive) {
+        changed = true;
+      }
     }
     if (!changed) continue;
     auto now = ReadLeader(f, backend);
     if (!now.ok()) {
+      if (!shown) return ReportStartError(now.status(), f.run.global);
       LogError(now.status().ToString());
       return kExitUnavailable;
     }
-    if (identity(*now) != shown) {
+    if (!shown || identity(*now) != *shown) {
       print(*now);
       shown = identity(*now);
     }

@@ -42,7 +42,7 @@ std::vector<std::string> ChildEnvironment(const Claim& e) {
   }
   env.push_back("CONCH_NAME=" + e.name());
   env.push_back("CONCH_REV=" + std::to_string(e.revision()));
-  env.push_back("CONCH_LEASE=" + primitives::LeaseHex(e.lease_id()));
+  env.push_back("CONCH_LEASE=" + primitives::LeaseHex(e.session_id()));
   return env;
 }
 
@@ -191,7 +191,7 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   // 2. Wait our turn.
   if (std::optional<Round> r = AwaitHold(e, signals, f, what)) return *r;
   LogInfo("holding " + what + " (rev " + std::to_string(e.revision()) +
-          ", lease " + primitives::LeaseHex(e.lease_id()) + ")");
+          ", lease " + primitives::LeaseHex(e.session_id()) + ")");
   // A command starts only with at least kill-after and the margin left.
   if (std::optional<Round> r = AwaitUsable(e, signals)) return *r;
   const Clock& clock = e.clock();

@@ -1,5 +1,6 @@
 #include "cli/run_flags.h"
 
+#include "backend/store.h"
 #include "primitives/hold_deadline.h"
 #include "primitives/keys.h"
 
@@ -20,10 +21,22 @@ void RegisterRunFlags(config::FlagSet& flags, RunFlags* f) {
                  "SIGKILL a hook that runs longer than this");
 }
 
+namespace {
+
+// The TTL must be one the store can grant; which depends on the store the
+// endpoints name.
+Status CheckStoreTtl(const config::GlobalConfig& global) {
+  Result<backend::StoreAddress> address =
+      backend::ParseStoreAddress(global.endpoints);
+  if (!address.ok()) return address.status();
+  return backend::CheckTtl(address->kind, global.ttl);
+}
+
+}  // namespace
+
 void AdaptKillAfter(RunFlags* f, bool given) {
   const Duration ttl = f->global.ttl;
-  if (given || ttl < std::chrono::seconds(1) ||
-      ttl % std::chrono::seconds(1) != Duration::zero() ||
+  if (given || !CheckStoreTtl(f->global).ok() ||
       primitives::ValidateHoldTiming(ttl, f->kill_after).ok()) {
     return;
   }
@@ -35,6 +48,7 @@ Status ValidateRunFlags(const RunFlags& f, const std::string& usage_hint) {
   if (f.command.empty()) {
     return Error(Code::kInvalidArgument, "no command given: " + usage_hint);
   }
+  CONCH_RETURN_IF_ERROR(CheckStoreTtl(f.global));
   CONCH_RETURN_IF_ERROR(
       primitives::ValidateHoldTiming(f.global.ttl, f.kill_after));
   if (f.hook_timeout <= Duration::zero()) {

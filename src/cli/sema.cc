@@ -24,7 +24,7 @@ int SemaWho(const SemaFlags& f, backend::Backend& backend) {
       backend.List(primitives::SemaPrefix(f.name, f.max), 0,
                    SystemClock::Get().Now() + f.run.global.dial_timeout);
   if (!listing.ok()) return ReportStartError(listing.status(), f.run.global);
-  const std::vector<backend::KeyValue>& kvs = listing->first;
+  const std::vector<backend::KeyValue>& kvs = *listing;
   if (kvs.empty()) return kExitNegative;
   std::vector<primitives::ClaimInfo> claims;
   for (const backend::KeyValue& kv : kvs) {
@@ -57,7 +57,7 @@ int SemaWho(const SemaFlags& f, backend::Backend& backend) {
       j["rev"] = kvs[i].create_revision;
       j["weight"] = claims[i].weight;
       j["pos"] = i;
-      j["lease"] = primitives::LeaseHex(kvs[i].lease);
+      j["lease"] = primitives::LeaseHex(kvs[i].session);
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
       line = f.name + "[" + std::to_string(used) + "/" + std::to_string(f.max) +

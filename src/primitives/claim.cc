@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/duration.h"
 #include "base/log.h"
 #include "primitives/keys.h"
 
@@ -14,32 +15,43 @@ Session::Session(backend::Backend* backend, SessionOptions options)
 
 Status Session::Open() {
   MonoTime sent = options_.clock->Now();
-  Result<backend::Lease> lease =
-      backend_->GrantLease(options_.ttl, sent + options_.request_timeout);
-  if (!lease.ok()) return lease.status();
-  lease_ = *lease;
-  LogDebug("lease " + LeaseHex(lease_.id) + " granted");
-  deadline_.Renewed(sent, lease_.ttl);
-  keepalive_ = backend_->StartKeepAlive(lease_, &sink_, kKeepAliveTag);
+  Result<std::unique_ptr<backend::Session>> session = backend_->OpenSession(
+      options_.ttl, sent + options_.request_timeout, &sink_, kKeepAliveTag);
+  if (!session.ok()) return session.status();
+  session_ = std::move(session).value();
+  Duration granted = session_->ttl();
+  LogDebug(std::string(backend_->name()) + " session " +
+           LeaseHex(session_->id()) + " granted " + FormatDuration(granted));
+  // The store may grant another TTL than asked (ZooKeeper clamps it to the
+  // server's bounds): the hold must fail closed with the one it got.
+  Status timing = ValidateHoldTiming(granted, options_.kill_after);
+  if (!timing.ok()) {
+    Status ended = Revoke();
+    (void)ended;  // the timing error is the one worth reporting
+    return Error(Code::kInvalidArgument,
+                 "the store granted a ttl of " + FormatDuration(granted) +
+                     " instead of " + FormatDuration(options_.ttl) + ": " +
+                     timing.message());
+  }
+  deadline_ = HoldDeadline(options_.kill_after, SafetyMargin(granted));
+  deadline_.Renewed(sent, granted);
   return Status::Ok();
 }
 
 Status Session::Revoke() {
-  if (lease_.id == 0 || revoked_) return Status::Ok();
+  if (session_ == nullptr || revoked_) return Status::Ok();
   revoked_ = true;
   deadline_.Void();
-  // Revoke first: whoever is next waits on it. The keep-alive is stopped
-  // afterwards; what it reports meanwhile is ignored.
-  Status s = backend_->RevokeLease(lease_.id, RequestDeadline());
-  LogDebug("lease revoked");
-  keepalive_.reset();
+  // End first: whoever is next waits on it.
+  Status s = session_->End(RequestDeadline());
+  LogDebug("session ended");
   if (s.code() == Code::kNotFound) return Status::Ok();  // already gone
-  return s.With("revoke lease " + LeaseHex(lease_.id));
+  return s.With("end session " + LeaseHex(session_->id()));
 }
 
 std::optional<Status> Session::Apply(const backend::Event& e) {
   if (revoked_) return std::nullopt;
-  if (e.kind == backend::Event::Kind::kKeepAliveAck) {
+  if (e.kind == backend::Event::Kind::kRenewed) {
     deadline_.Renewed(e.sent, e.ttl);
   } else if (e.kind == backend::Event::Kind::kSessionLost) {
     return e.status;
@@ -61,14 +73,12 @@ Claim::~Claim() {
 
 int Claim::fd() const { return session_.fd(); }
 const HoldDeadline& Claim::deadline() const { return session_.deadline(); }
-int64_t Claim::lease_id() const { return session_.lease_id(); }
 
 Result<backend::Contender> Claim::Enqueue(const std::string& prefix,
                                           const std::string& value) {
   CONCH_RETURN_IF_ERROR(session_.Open());
-  std::string key = prefix + LeaseHex(session_.lease_id());
   Result<backend::Contender> c = backend_->CreateContender(
-      prefix, key, value, session_.lease_id(), session_.RequestDeadline());
+      session_.store_session(), prefix, value, session_.RequestDeadline());
   if (!c.ok()) {
     Status s = Release();
     (void)s;  // the queueing error is the one worth reporting
@@ -83,9 +93,7 @@ Result<backend::Contender> Claim::Enqueue(const std::string& prefix,
 
 void Claim::StartWatch(std::vector<backend::WatchSpec> specs) {
   watch_.reset();
-  pending_live_ = std::count_if(
-      specs.begin(), specs.end(),
-      [](const backend::WatchSpec& w) { return w.start_revision == 0; });
+  pending_live_ = specs.size();
   watch_ =
       backend_->StartWatch(std::move(specs), &session_.sink(), ++watch_tag_);
 }
@@ -102,19 +110,19 @@ bool Claim::DrainEvents(
       case backend::Event::Kind::kWatchFailed:
         Lose(e.status.With("watch " + self_.key));
         break;
-      case backend::Event::Kind::kWatchCreated:
+      case backend::Event::Kind::kWatchLive:
         created = true;
         if (pending_live_ > 0) --pending_live_;
         break;
       case backend::Event::Kind::kWatch:
-        seen_revision_ = std::max(seen_revision_, e.revision);
-        for (const backend::Event::Change& c : e.changes) {
-          if (c.kv.key == self_.key) {
-            if (std::optional<Status> lost = CheckOwnKey(c, self_)) Lose(*lost);
-          } else {
-            ++changes_seen_;
-            on_change(e.spec, c);
+        if (e.change.key == self_.key) {
+          if (std::optional<Status> lost = CheckOwnKey(e.change, self_)) {
+            Lose(*lost);
           }
+        } else {
+          ++changes_seen_;
+          last_change_key_ = e.change.key;
+          on_change(e.spec, e.change);
         }
         break;
       default:
@@ -130,6 +138,19 @@ void Claim::Lose(Status why) {
   loss_ = std::move(why);
 }
 
+Status Claim::VerifyOwnKey() {
+  Result<std::optional<backend::KeyValue>> own =
+      backend_->Get(self_.key, session_.RequestDeadline());
+  requery_ = !own.ok();
+  if (!own.ok()) return own.status().With("read " + self_.key);
+  if (!*own) {
+    Lose(Error(Code::kSessionLost, "our key " + self_.key + " was deleted"));
+  } else if ((*own)->create_revision != self_.create_revision) {
+    Lose(Error(Code::kSessionLost, "our key " + self_.key + " was replaced"));
+  }
+  return Status::Ok();
+}
+
 Status Claim::Release() {
   state_ = State::kReleased;
   Status s = session_.Revoke();
@@ -142,8 +163,8 @@ std::optional<Status> CheckOwnKey(const backend::Event::Change& change,
   if (change.deleted) {
     return Error(Code::kSessionLost, "our key " + self.key + " was deleted");
   }
-  if (change.kv.lease != self.lease ||
-      change.kv.create_revision != self.create_revision) {
+  if (change.kv && (change.kv->session != self.session ||
+                    change.kv->create_revision != self.create_revision)) {
     return Error(Code::kSessionLost, "our key " + self.key + " was replaced");
   }
   return std::nullopt;

@@ -3,8 +3,8 @@
 // claim the same way: Acquire(), then poll fd() and Pump() until held or
 // lost, run the command while held, Release().
 //
-// Session: the lease shared by both kinds of claim, with its keep-alive and
-// fail-closed deadline, and the event sink its streams report into.
+// Session: the store session (etcd lease, ZooKeeper session) of a claim,
+// with its fail-closed deadline and the event sink its streams report into.
 //
 // Thread contract: owner thread only. Pump() may block for one store read,
 // bounded by the request timeout.
@@ -35,39 +35,43 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Grants the lease and starts renewing it; the grant's send time starts
-  // the hold clock.
+  // Opens a store session and starts keeping it alive; the call's start
+  // time starts the hold clock. kInvalidArgument, with the session ended
+  // again, if the TTL the store granted cannot fail closed with the
+  // kill-after (ValidateHoldTiming).
   Status Open();
-  // Revokes the lease (kNotFound counts as done) and stops the streams it
-  // feeds. Idempotent.
+  // Ends the store session (kNotFound counts as done), which deletes its
+  // keys, and stops the streams it feeds. Idempotent.
   Status Revoke();
 
-  // Applies a keep-alive event. Returns the loss if the store ended the
+  // Applies a liveness event. Returns the loss if the store ended the
   // session; nullopt otherwise (renewals move the deadline).
   std::optional<Status> Apply(const backend::Event& e);
 
   backend::EventSink& sink() { return sink_; }
   int fd() const { return sink_.fd(); }
-  int64_t lease_id() const { return lease_.id; }
+  // The store's id for the session (0 before Open).
+  int64_t id() const { return session_ ? session_->id() : 0; }
+  // The open store session; Open() must have succeeded.
+  backend::Session& store_session() { return *session_; }
   const HoldDeadline& deadline() const { return deadline_; }
   MonoTime RequestDeadline() const {
     return options_.clock->Now() + options_.request_timeout;
   }
   const Clock& clock() const { return *options_.clock; }
-  bool open() const { return lease_.id != 0 && !revoked_; }
+  bool open() const { return session_ != nullptr && !revoked_; }
 
  private:
   backend::Backend* backend_;
   SessionOptions options_;
-  backend::Lease lease_;
   HoldDeadline deadline_;
   bool revoked_ = false;
   backend::EventSink sink_;
-  std::unique_ptr<backend::KeepAlive> keepalive_;
+  std::unique_ptr<backend::Session> session_;
 };
 
-// Judges a change on our own key: deleted, or rewritten under another lease
-// or as a new key, means the hold is no longer ours.
+// Judges a change on our own key: deleted, or rewritten under another
+// session or as a new key, means the hold is no longer ours.
 std::optional<Status> CheckOwnKey(const backend::Event::Change& change,
                                   const backend::KeyValue& self);
 
@@ -104,37 +108,44 @@ class Claim {
   const HoldDeadline& deadline() const;
   const Clock& clock() const { return session_.clock(); }
   int64_t revision() const { return self_.create_revision; }  // fence
-  int64_t lease_id() const;
+  // The store's id for our session: CONCH_LEASE.
+  int64_t session_id() const { return session_.id(); }
   const std::string& key() const { return self_.key; }
 
   // What the current watch has delivered, for status and for tests that
-  // must prove an event did not happen: every from-now watcher is live
-  // (changes made from here on will be reported); the highest store
-  // revision of a change it reported; how many changes to keys other than
-  // our own it reported.
+  // must prove an event did not happen: every watcher is live (changes
+  // made from here on will be reported); how many changes to keys other
+  // than our own it reported.
   bool watch_live() const { return watch_ != nullptr && pending_live_ == 0; }
-  int64_t seen_revision() const { return seen_revision_; }
   uint64_t changes_seen() const { return changes_seen_; }
+  const std::string& last_change_key() const { return last_change_key_; }
+  // The open store session, for tests that fault it from outside.
+  backend::Session& store_session() { return session_.store_session(); }
 
  protected:
   Claim(backend::Backend* backend, const SessionOptions& options);
 
-  // Opens the session and creates our key, `prefix` + lease id, with
-  // `value`; state becomes kWaiting. Returns what the store answered (with
-  // the oldest key under `prefix`). On failure the session is released and
-  // the store's error returned.
+  // Opens the session and creates our key under `prefix` (the backend
+  // names it) with `value`; state becomes kWaiting. Returns what the store
+  // answered (with the oldest key under `prefix`). On failure the session
+  // is released and the store's error returned.
   Result<backend::Contender> Enqueue(const std::string& prefix,
                                      const std::string& value);
-  // Replaces the running watch; events of older watches are ignored.
+  // Replaces the running watch; events of older watches are ignored. Every
+  // watcher starts from now: once one is live the caller reads once.
   void StartWatch(std::vector<backend::WatchSpec> specs);
   // Drains pending events: renewals move the deadline, the session ending,
   // a failed watch or a change to our own key make the claim kLost, other
   // changes go to `on_change` with their spec index. Returns true if a
-  // watcher of the current watch went live (kWatchCreated).
+  // watcher of the current watch went live (kWatchLive).
   bool DrainEvents(
       const std::function<void(size_t, const backend::Event::Change&)>&
           on_change);
   void Lose(Status why);
+  // Reads our own key once, after its watcher went live: the key may have
+  // been deleted before the watcher could report it. Loses the claim if it
+  // is gone or replaced. On a failed read needs_retry() becomes true.
+  Status VerifyOwnKey();
   bool Done() const {
     return state_ == State::kLost || state_ == State::kReleased;
   }
@@ -149,9 +160,9 @@ class Claim {
 
  private:
   uint64_t watch_tag_;
-  size_t pending_live_ = 0;  // from-now watchers not yet live
-  int64_t seen_revision_ = 0;
+  size_t pending_live_ = 0;  // watchers not yet live
   uint64_t changes_seen_ = 0;
+  std::string last_change_key_;
 };
 
 }  // namespace conch::primitives

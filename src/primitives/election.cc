@@ -15,7 +15,7 @@ Status Election::Acquire() {
   if (!c.ok()) return c.status();
   if (c->first && c->first->key == self_.key) {
     // The office was vacant: ours with no further read.
-    WatchFrom(std::nullopt, c->revision + 1);
+    Follow(std::nullopt);
     state_ = State::kHeld;
     return Status::Ok();
   }
@@ -25,13 +25,17 @@ Status Election::Acquire() {
 // Finds the candidate just ahead of us and watches it (and our own key).
 // A watch that already follows that candidate is kept.
 Status Election::FollowQueue() {
-  Result<backend::Predecessor> p = backend_->FindPredecessor(
-      prefix_, self_.create_revision, session_.RequestDeadline());
+  Result<backend::Predecessor> p =
+      backend_->FindPredecessor(prefix_, self_, session_.RequestDeadline());
   // On failure the next Pump() reads again; the old watch stays meanwhile.
   requery_ = !p.ok();
   if (!p.ok()) return p.status();
+  if (!p->self_present) {
+    Lose(Error(Code::kSessionLost, "our key " + self_.key + " is gone"));
+    return Status::Ok();
+  }
   if (!p->previous) {
-    WatchFrom(std::nullopt, p->revision + 1);
+    Follow(std::nullopt);
     state_ = State::kHeld;
     return Status::Ok();
   }
@@ -39,38 +43,40 @@ Status Election::FollowQueue() {
   if (watch_ && predecessor_ && predecessor_->key == p->previous->key) {
     return Status::Ok();
   }
-  WatchFrom(p->previous, p->revision + 1);
+  Follow(p->previous);
   LogDebug("queued behind " + p->previous->key);
   return Status::Ok();
 }
 
-// Our own key is watched from `rev`, so no change to it is ever missed. The
-// predecessor is watched from now, which etcd serves at once (a start in
-// the past waits for its 100 ms catch-up); when that watcher is live, one
-// more read covers the revisions between our read and it.
-void Election::WatchFrom(std::optional<backend::KeyValue> predecessor,
-                         int64_t rev) {
+// Watches our own key and the predecessor, from now. When the watchers are
+// live, one more read covers what happened before (Pump).
+void Election::Follow(std::optional<backend::KeyValue> predecessor) {
   predecessor_ = std::move(predecessor);
   std::vector<backend::WatchSpec> specs;
-  specs.push_back({self_.key, false, rev});
-  if (predecessor_) specs.push_back({predecessor_->key, false, 0});
+  specs.push_back({self_.key, false});
+  if (predecessor_) specs.push_back({predecessor_->key, false});
   StartWatch(std::move(specs));
 }
 
 Status Election::Pump() {
   bool predecessor_gone = false;
-  // A watcher going live means the predecessor may have left before it
-  // could report that: read again.
+  // A watcher going live means a change may have come before it could
+  // report it: read again.
   bool recheck = DrainEvents([&](size_t spec, const backend::Event::Change& c) {
     if (spec == 1 && c.deleted) predecessor_gone = true;
   });
-  if (requery_) predecessor_gone = true;
+  if (state_ == State::kHeld) {
+    return recheck || requery_ ? VerifyOwnKey() : Status::Ok();
+  }
   if (state_ != State::kWaiting) return Status::Ok();
-  if (!predecessor_gone) return recheck ? FollowQueue() : Status::Ok();
+  if (requery_ || recheck) return FollowQueue();
+  if (!predecessor_gone) return Status::Ok();
   LogDebug("predecessor gone");
-  if (predecessor_is_first_ && !requery_) {
+  if (predecessor_is_first_) {
     // The leader itself left and nobody else was ahead of us: no key can
-    // gain a lower create revision than ours, so the office is ours.
+    // be created ahead of ours, so the office is ours. Our own key was
+    // present at the last read, and its watcher, once live, is checked
+    // by one more read (above).
     state_ = State::kHeld;
     predecessor_.reset();
     return Status::Ok();

@@ -1,13 +1,14 @@
 // Election: one candidacy for an office, FIFO by create revision and free of
 // herds: each candidate watches only the candidate just ahead of it.
 //
-// Layout (the original Go conch's, via etcd's election recipe):
-//   /conch/v1/elect/<office>/<lease-hex>  value = holder JSON, bound to lease
-// The leader is the key with the lowest create revision.
+// Layout: contenders under /conch/v1/elect/<office>/, named by the backend
+// (on etcd the original Go conch's <lease-hex>, via etcd's election
+// recipe), value = holder JSON, bound to the session. The leader is the
+// oldest key.
 //
 // While leading, the hold is valid until deadline().valid_until(); the
 // store can also end it outright (state kLost): our key deleted, replaced,
-// or its lease revoked or expired.
+// or its session revoked or expired.
 //
 // Thread contract: owner thread only (see Claim).
 #pragma once
@@ -35,7 +36,7 @@ class Election final : public Claim {
 
  private:
   Status FollowQueue();
-  void WatchFrom(std::optional<backend::KeyValue> predecessor, int64_t rev);
+  void Follow(std::optional<backend::KeyValue> predecessor);
 
   ElectionOptions options_;
   std::string prefix_;

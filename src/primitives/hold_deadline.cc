@@ -13,30 +13,23 @@ Duration SafetyMargin(Duration ttl) {
 }
 
 Duration MaxKillAfter(Duration ttl) {
-  Duration below = ttl - backend::RenewInterval(ttl) - SafetyMargin(ttl);
+  Duration below = ttl - backend::MaxProofAge(ttl) - SafetyMargin(ttl);
   // Strictly below: the largest whole millisecond under the bound.
   Duration most = std::chrono::floor<milliseconds>(below - Duration(1));
   return std::max(most, Duration::zero());
 }
 
 Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
-  if (ttl < seconds(1)) {
-    return Error(
-        Code::kInvalidArgument,
-        "--ttl " + FormatDuration(ttl) +
-            " is too short: etcd leases are whole seconds, at least 1s");
-  }
-  if (ttl % seconds(1) != Duration::zero()) {
+  if (ttl <= Duration::zero()) {
     return Error(Code::kInvalidArgument,
-                 "--ttl " + FormatDuration(ttl) +
-                     " is not a whole number of seconds, as etcd leases are");
+                 "--ttl " + FormatDuration(ttl) + " is not positive");
   }
   if (kill_after < Duration::zero()) {
     return Error(Code::kInvalidArgument,
                  "--kill-after " + FormatDuration(kill_after) + " is negative");
   }
   Duration margin = SafetyMargin(ttl);
-  Duration budget = ttl - backend::RenewInterval(ttl);
+  Duration budget = ttl - backend::MaxProofAge(ttl);
   // Written so that a huge --kill-after cannot overflow the sum.
   if (kill_after >= budget - margin) {
     return Error(

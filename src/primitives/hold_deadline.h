@@ -23,17 +23,16 @@ namespace conch::primitives {
 Duration SafetyMargin(Duration ttl);
 
 // Refuses settings under which the child would be signalled before a
-// renewal could ever land: ttl below one second or not whole seconds (etcd
-// leases are whole seconds), negative kill-after, or
-// kill_after + margin >= ttl - backend::RenewInterval(ttl). Right after a
-// renewal is sent, the deadline lies a whole ttl ahead; the next is sent an
-// interval later, so a child must be able to run until then and beyond.
+// renewal could ever land: a ttl that is not positive, a negative
+// kill-after, or kill_after + margin >= ttl - backend::MaxProofAge(ttl).
+// A proof of life counts from a send up to MaxProofAge old, so a child must
+// be able to run at least that long past it. What TTLs a store can grant
+// at all is the backend's rule (backend::CheckTtl).
 Status ValidateHoldTiming(Duration ttl, Duration kill_after);
 
 // The largest kill-after that ValidateHoldTiming accepts with `ttl`, in
 // whole milliseconds: what --kill-after becomes when it was not given and
-// its default cannot fail closed. `ttl` must itself be acceptable (at least
-// 1 s, whole seconds); zero if no kill-after is.
+// its default cannot fail closed. Zero if no kill-after is.
 Duration MaxKillAfter(Duration ttl);
 
 class HoldDeadline {

@@ -51,10 +51,8 @@ TEST(HoldDeadlineTest, FailClosedBoundaryIsExact) {
 
 TEST(HoldDeadlineTest, TtlAndKillAfterBoundariesAreExact) {
   EXPECT_TRUE(ValidateHoldTiming(seconds(1), Duration::zero()).ok());
-  EXPECT_FALSE(
-      ValidateHoldTiming(seconds(1) - nanoseconds(1), Duration::zero()).ok());
-  EXPECT_FALSE(
-      ValidateHoldTiming(seconds(1) + nanoseconds(1), Duration::zero()).ok());
+  EXPECT_FALSE(ValidateHoldTiming(Duration::zero(), Duration::zero()).ok());
+  EXPECT_TRUE(ValidateHoldTiming(seconds(3), Duration::zero()).ok());
   EXPECT_FALSE(ValidateHoldTiming(seconds(3), -nanoseconds(1)).ok());
 }
 
@@ -109,9 +107,8 @@ TEST(HoldDeadlineTest, ValidationRefusesImpossibleSettings) {
     Duration ttl, kill_after;
     const char* says;
   } cases[] = {
-      {milliseconds(500), seconds(0), "too short"},
-      {Duration::zero(), seconds(0), "too short"},
-      {milliseconds(2500), seconds(0), "whole number"},
+      {Duration::zero(), seconds(0), "not positive"},
+      {-seconds(1), seconds(0), "not positive"},
       {seconds(10), seconds(10), "cannot fail closed"},
       {seconds(10), seconds(7), "cannot fail closed"},
       {seconds(3), seconds(2), "cannot fail closed"},

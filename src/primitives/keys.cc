@@ -31,10 +31,6 @@ std::string ElectPrefix(std::string_view office) {
   return p;
 }
 
-std::string ElectKey(std::string_view office, int64_t lease_id) {
-  return ElectPrefix(office) + LeaseHex(lease_id);
-}
-
 std::string SemaPrefix(std::string_view name, int64_t max) {
   std::string p(kRoot);
   p += "sema/";
@@ -43,10 +39,6 @@ std::string SemaPrefix(std::string_view name, int64_t max) {
   p += std::to_string(max);
   p += '/';
   return p;
-}
-
-std::string SemaKey(std::string_view name, int64_t max, int64_t lease_id) {
-  return SemaPrefix(name, max) + LeaseHex(lease_id);
 }
 
 Status ValidateName(std::string_view what, std::string_view name) {

@@ -1,7 +1,9 @@
-// The store layout shared with the original Go conch (docs/design.md):
-//   /conch/v1/elect/<office>/<lease-id-hex>
-//   /conch/v1/sema/<name>/<max>/<lease-id-hex>
-// and name validation for offices and semaphores.
+// The store layout shared with the original Go conch (docs/design.md): the
+// prefixes under which contenders queue,
+//   /conch/v1/elect/<office>/
+//   /conch/v1/sema/<name>/<max>/
+// (the backend names each contender under its prefix), the hex form of
+// session ids, and name validation for offices and semaphores.
 //
 // Thread contract: pure functions; safe from any thread.
 #pragma once
@@ -17,20 +19,17 @@ namespace conch::primitives {
 inline constexpr std::string_view kRoot = "/conch/v1/";
 inline constexpr size_t kMaxNameBytes = 128;
 
-// Lower-case hex without "0x", as the original prints lease IDs.
+// Lower-case hex without "0x", as the original prints lease IDs; conch
+// prints ZooKeeper session ids the same way.
 std::string LeaseHex(int64_t lease_id);
 // Parses LeaseHex's output; nullopt-like failure as kInvalidArgument.
 Result<int64_t> ParseLeaseHex(std::string_view hex);
 
 // "/conch/v1/elect/<office>/".
 std::string ElectPrefix(std::string_view office);
-// "/conch/v1/elect/<office>/<lease hex>".
-std::string ElectKey(std::string_view office, int64_t lease_id);
 
 // "/conch/v1/sema/<name>/<max>/".
 std::string SemaPrefix(std::string_view name, int64_t max);
-// "/conch/v1/sema/<name>/<max>/<lease hex>".
-std::string SemaKey(std::string_view name, int64_t max, int64_t lease_id);
 
 // Checks an office or semaphore name: 1..128 bytes, no '/', no control
 // characters or spaces. `what` names it in the message ("office").

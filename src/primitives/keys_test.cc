@@ -7,11 +7,9 @@ namespace {
 
 TEST(KeysTest, LayoutMatchesTheOriginal) {
   EXPECT_EQ(ElectPrefix("db"), "/conch/v1/elect/db/");
-  EXPECT_EQ(ElectKey("db", 0xabc), "/conch/v1/elect/db/abc");
   EXPECT_EQ(LeaseHex(0x694d9a4b6e3c2a11), "694d9a4b6e3c2a11");
   EXPECT_EQ(LeaseHex(-1), "ffffffffffffffff");
   EXPECT_EQ(SemaPrefix("sema1", 3), "/conch/v1/sema/sema1/3/");
-  EXPECT_EQ(SemaKey("sema1", 3, 0xabc), "/conch/v1/sema/sema1/3/abc");
 }
 
 TEST(KeysTest, LeaseHexRoundTrips) {

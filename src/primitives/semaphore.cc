@@ -31,14 +31,12 @@ Status Semaphore::Acquire() {
 }
 
 Status Semaphore::Evaluate() {
-  auto listing = backend_->ListThrough(prefix_, self_.create_revision,
-                                       session_.RequestDeadline());
+  Result<std::vector<backend::KeyValue>> listing =
+      backend_->ListThrough(prefix_, self_, session_.RequestDeadline());
   // On failure the next Pump() reads again; the old watch stays meanwhile.
   requery_ = !listing.ok();
   if (!listing.ok()) return listing.status();
-  view_ = std::move(listing->first);
-  view_revision_ = listing->second;
-  read_revision_ = listing->second;
+  view_ = std::move(listing).value();
   return Decide();
 }
 
@@ -57,9 +55,8 @@ Status Semaphore::Decide() {
   std::vector<Admission> verdict = Admit(claims, options_.max);
   if (verdict[mine] == Admission::kHolds) {
     // Mark the claim as admitted: this is what wakes the next in line.
-    Result<bool> marked = backend_->PutIfOwned(
-        self_.key, options_.held_value, session_.lease_id(),
-        self_.create_revision, session_.RequestDeadline());
+    Result<bool> marked = backend_->PutIfOwned(self_, options_.held_value,
+                                               session_.RequestDeadline());
     if (!marked.ok()) {
       requery_ = true;
       return marked.status().With("mark " + self_.key + " held");
@@ -94,19 +91,16 @@ Status Semaphore::Decide() {
   return Status::Ok();
 }
 
-// Our own key is watched from the view's revision, so no change to it is
-// ever missed. The target (prefix, predecessor or host-mate) is watched from
-// now, which etcd serves at once (a start in the past waits for its 100 ms
-// catch-up); when that watcher is live, one more read covers the revisions
-// between the view and it. A watch that already follows the same target is
-// kept.
+// Our own key and the target (prefix, predecessor or host-mate) are watched
+// from now; when the watchers are live, one more read covers what happened
+// before (Pump). A watch that already follows the same target is kept.
 void Semaphore::Watch(Role role, const std::string& target) {
   if (watch_ && role == role_ && target == target_) return;
   role_ = role;
   target_ = target;
   std::vector<backend::WatchSpec> specs;
-  specs.push_back({self_.key, false, view_revision_ + 1});
-  if (role != Role::kHolder) specs.push_back({target, role == Role::kHead, 0});
+  specs.push_back({self_.key, false});
+  if (role != Role::kHolder) specs.push_back({target, role == Role::kHead});
   StartWatch(std::move(specs));
   if (role == Role::kHead) LogDebug("head of the line");
   if (role == Role::kBehind || role == Role::kSkipped) {
@@ -114,29 +108,21 @@ void Semaphore::Watch(Role role, const std::string& target) {
   }
 }
 
+// The head keeps its view of the keys ahead of it from the prefix watch.
+// Changes arrive in store order and may predate the read that built the
+// view: a deletion is applied whether or not the view still has the key,
+// and a rewrite of a key the view has replaces its value (the admission
+// fields never change on a rewrite, so an older value is as good). Keys
+// created after our own are behind us and do not matter.
 void Semaphore::ApplyToView(const backend::Event::Change& c) {
-  // The read that built the view already reflects older changes.
-  if (c.kv.mod_revision <= read_revision_) return;
   auto it = std::find_if(
       view_.begin(), view_.end(),
-      [&](const backend::KeyValue& kv) { return kv.key == c.kv.key; });
+      [&](const backend::KeyValue& kv) { return kv.key == c.key; });
+  if (it == view_.end()) return;
   if (c.deleted) {
-    if (it != view_.end()) view_.erase(it);
-    return;
-  }
-  if (c.kv.create_revision > self_.create_revision) return;  // behind us
-  if (it != view_.end()) {
-    *it = c.kv;
-  } else {
-    // A key ahead of us we did not know: impossible for keys created
-    // before our read, but keep the view sorted whatever happens.
-    view_.insert(
-        std::upper_bound(
-            view_.begin(), view_.end(), c.kv,
-            [](const backend::KeyValue& a, const backend::KeyValue& b) {
-              return a.create_revision < b.create_revision;
-            }),
-        c.kv);
+    view_.erase(it);
+  } else if (c.kv) {
+    *it = *c.kv;
   }
 }
 
@@ -146,9 +132,11 @@ Status Semaphore::Pump() {
   // report that: read again.
   bool recheck = DrainEvents([&](size_t, const backend::Event::Change& c) {
     if (role_ == Role::kHead) ApplyToView(c);
-    view_revision_ = std::max(view_revision_, c.kv.mod_revision);
     changed = true;
   });
+  if (state_ == State::kHeld) {
+    return recheck || requery_ ? VerifyOwnKey() : Status::Ok();
+  }
   if (state_ != State::kWaiting) return Status::Ok();
   if (requery_ || recheck || (changed && role_ != Role::kHead)) {
     return Evaluate();

@@ -1,8 +1,9 @@
 // Semaphore: a claim on `weight` of `max` units, FIFO by create revision,
 // weighted, optionally one claim per host (--spread), and free of herds.
 //
-// Layout (the original Go conch's):
-//   /conch/v1/sema/<name>/<max>/<lease-hex>  value = holder JSON, leased
+// Layout: contenders under /conch/v1/sema/<name>/<max>/, named by the
+// backend (on etcd the original Go conch's <lease-hex>), value = holder
+// JSON, bound to the session.
 // Who holds is decided by primitives/admission.h over the keys in creation
 // order. Each waiting claim watches exactly one thing:
 //  - the head of the line (first claim that waits) watches the prefix and
@@ -61,8 +62,6 @@ class Semaphore final : public Claim {
   Role role_ = Role::kHead;
   std::string target_;  // what the running watch follows besides our key
   std::vector<backend::KeyValue> view_;  // keys up to ours, creation order
-  int64_t view_revision_ = 0;            // view_ is current through this
-  int64_t read_revision_ = 0;            // revision of the last read
 };
 
 // Reads a stored holder value as an admission claim (weight 1 and no

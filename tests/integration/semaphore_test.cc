@@ -18,7 +18,7 @@ using std::chrono::seconds;
 class SemaphoreTest : public StoreTest {
  protected:
   void SetUp() override {
-    CONCH_REQUIRE_ETCD();
+    CONCH_REQUIRE_STORE();
     StartStore();
   }
 
@@ -53,13 +53,6 @@ class SemaphoreTest : public StoreTest {
                                 [&] { return target.state() == state; });
   }
 
-  // Pumps `s` until it has processed the store's changes through
-  // `revision`.
-  static bool PumpThrough(Semaphore& s, int64_t revision) {
-    return StoreTest::PumpUntil({&s},
-                                [&] { return s.seen_revision() >= revision; });
-  }
-
   std::string Name() const {
     return ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
@@ -88,10 +81,11 @@ TEST_P(SemaphoreTest, AReleaseWakesOnlyWhoCanMoveUp) {
       StoreTest::PumpUntil({c.get()}, [&] { return c->changes_seen() >= 1; }));
   EXPECT_EQ(c->state(), Claim::State::kWaiting);
   // d, behind c, heard nothing: a change to c's key made after all that
-  // reaches d, and it is the only change d has seen.
-  int64_t marker = TouchKey(*c);
-  ASSERT_GT(marker, 0);
-  ASSERT_TRUE(PumpThrough(*d, marker));
+  // reaches d, and it is the only change d has seen (changes arrive in
+  // order, so an earlier one would have come first).
+  ASSERT_TRUE(TouchKey(*c));
+  ASSERT_TRUE(StoreTest::PumpUntil(
+      {d.get()}, [&] { return d->last_change_key() == c->key(); }));
   EXPECT_EQ(d->changes_seen(), 1u);
   EXPECT_EQ(d->state(), Claim::State::kWaiting);
   ASSERT_TRUE(b->Release().ok());
@@ -120,12 +114,9 @@ TEST_P(SemaphoreTest, SpreadAdmitsOneClaimPerHost) {
   EXPECT_TRUE(PumpUntil({b.get(), c.get()}, *b, Claim::State::kHeld));
 }
 
-TEST_P(SemaphoreTest, ARevokedHolderLosesAndItsUnitsPassOn) {
+TEST_P(SemaphoreTest, AHolderWhoseSessionEndsLosesAndItsUnitsPassOn) {
   auto a = Claimant(1), b = Claimant(1);
-  EtcdctlResult r =
-      RunEtcdctl(cluster_->endpoints(),
-                 {"lease", "revoke", primitives::LeaseHex(a->lease_id())});
-  ASSERT_EQ(r.exit_code, 0) << r.errors;
+  EndFromOutside(a->store_session());
   EXPECT_TRUE(PumpUntil({a.get(), b.get()}, *a, Claim::State::kLost));
   EXPECT_TRUE(PumpUntil({a.get(), b.get()}, *b, Claim::State::kHeld));
 }
@@ -134,13 +125,20 @@ TEST_P(SemaphoreTest, AdmittedClaimsMarkThemselvesHeld) {
   auto a = Claimant(1), b = Claimant(1);
   auto listing = backend_->List(primitives::SemaPrefix(Name(), 1), 0, Soon());
   ASSERT_TRUE(listing.ok());
-  ASSERT_EQ(listing->first.size(), 2u);
-  EXPECT_TRUE(primitives::DecodeHolder(listing->first[0].value)->held);
-  EXPECT_FALSE(primitives::DecodeHolder(listing->first[1].value)->held);
+  ASSERT_EQ(listing->size(), 2u);
+  EXPECT_TRUE(primitives::DecodeHolder((*listing)[0].value)->held);
+  EXPECT_FALSE(primitives::DecodeHolder((*listing)[1].value)->held);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, SemaphoreTest,
-                         ::testing::Values(StoreKind::kEtcd), StoreName);
+TEST_P(SemaphoreTest, DeletingAHoldersKeyLosesIt) {
+  auto a = Claimant(1);
+  ASSERT_EQ(a->state(), Claim::State::kHeld);
+  ASSERT_TRUE(PumpUntilWatching(*a));
+  ASSERT_TRUE(DeleteBehindBack(a->key()));
+  EXPECT_TRUE(PumpUntil({a.get()}, *a, Claim::State::kLost));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, SemaphoreTest, BothStores(), StoreName);
 
 }  // namespace
 }  // namespace conch::testing

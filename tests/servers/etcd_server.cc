@@ -22,6 +22,8 @@
 #include <thread>
 #include <utility>
 
+#include "servers/process.h"
+
 namespace conch::testing {
 namespace {
 
@@ -31,115 +33,6 @@ using std::chrono::milliseconds;
 constexpr int kStartAttempts = 3;
 constexpr auto kHealthDeadline = std::chrono::seconds(10);
 constexpr auto kEtcdctlDeadline = std::chrono::seconds(10);
-
-std::string ErrnoMessage(std::string_view what, int err) {
-  return std::string(what) + ": " + std::system_category().message(err);
-}
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
-// getenv is not thread-safe against setenv; tests set no environment
-// while servers start.
-std::string GetEnv(const char* name) {
-  const char* value = getenv(name);  // NOLINT(concurrency-mt-unsafe)
-  return value != nullptr ? value : "";
-}
-
-std::string FindExecutable(const char* env_override, const std::string& name) {
-  if (std::string given = GetEnv(env_override); !given.empty()) {
-    return access(given.c_str(), X_OK) == 0 ? given : "";
-  }
-  std::string dirs = GetEnv("PATH");
-  if (dirs.empty()) dirs = "/bin";
-  dirs += ":/usr/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    if (!dir.empty()) {
-      std::string candidate = dir;
-      candidate += "/";
-      candidate += name;
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    start = end + 1;
-  }
-  return "";
-}
-
-// The environment for a child: ours minus variables starting with
-// `drop_prefix` (etcd reads ETCD_* as flags, etcdctl ETCDCTL_*), plus `add`.
-std::vector<std::string> ChildEnvironment(std::string_view drop_prefix,
-                                          const std::string& add) {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string_view var(*entry);
-    if (var.substr(0, drop_prefix.size()) != drop_prefix) env.emplace_back(var);
-  }
-  if (!add.empty()) env.push_back(add);
-  return env;
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (std::string& s : strings) pointers.push_back(s.data());
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
-// Forks and execs `argv` with `env`, stdin from /dev/null, stdout on
-// `out_fd` and stderr on `err_fd`. The child gets a default signal mask and
-// dispositions and PR_SET_PDEATHSIG(SIGKILL). Returns the pid, or -1 with
-// errno set.
-pid_t Spawn(std::vector<std::string> argv, std::vector<std::string> env,
-            int out_fd, int err_fd) {
-  // Everything the child touches is prepared here: between fork and exec
-  // only async-signal-safe calls are allowed.
-  std::vector<char*> c_argv = CStrings(argv);
-  std::vector<char*> c_env = CStrings(env);
-  Fd dev_null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (dev_null.get() < 0) return -1;
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(127);
-  // The parent may have died before prctl took effect.
-  if (getppid() != parent) _exit(127);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD}) {
-    sigaction(sig, &dfl, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  // After fork the child has one thread; sigprocmask is the async-signal-safe
-  // call for it.
-  sigprocmask(SIG_SETMASK, &none, nullptr);  // NOLINT(concurrency-mt-unsafe)
-  if (dup2(dev_null.get(), STDIN_FILENO) < 0 ||
-      dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) {
-    _exit(127);
-  }
-  execve(c_argv[0], c_argv.data(), c_env.data());
-  _exit(127);
-}
 
 // Picks `count` distinct free loopback ports by binding them all to port 0
 // at once. They are free when this returns, not necessarily later.
@@ -172,12 +65,6 @@ bool AcceptsConnections(int port) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   return connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) ==
          0;
-}
-
-// Reaps `pid` if it has exited. True while it is still running.
-bool StillRunning(pid_t pid) {
-  int status = 0;
-  return waitpid(pid, &status, WNOHANG) == 0;
 }
 
 // Reads `fds` into `outs` until every one reaches EOF (true) or the
@@ -239,8 +126,8 @@ EtcdctlResult RunEtcdctlWithTimeouts(const std::string& endpoints,
   Fd err_read(err_pipe[0]);
   Fd err_write(err_pipe[1]);
   const pid_t pid =
-      Spawn(std::move(argv), ChildEnvironment("ETCDCTL_", "ETCDCTL_API=3"),
-            out_write.get(), err_write.get());
+      Spawn(std::move(argv), ChildEnvironment({"ETCDCTL_"}, "ETCDCTL_API=3"),
+            "", out_write.get(), err_write.get());
   // Our copies of the write ends must go, or the reads never see EOF.
   out_write.Reset();
   err_write.Reset();
@@ -351,7 +238,7 @@ std::string EtcdCluster::StartMembers(int members) {
     Fd log_fd(
         open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (log_fd.get() < 0) return ErrnoMessage("open " + log, errno);
-    member.pid = Spawn(std::move(argv), ChildEnvironment("ETCD_", ""),
+    member.pid = Spawn(std::move(argv), ChildEnvironment({"ETCD_"}), "",
                        log_fd.get(), log_fd.get());
     if (member.pid < 0) return ErrnoMessage("fork etcd", errno);
   }
@@ -424,28 +311,10 @@ std::string EtcdCluster::metrics_url(int i) const {
 
 pid_t EtcdCluster::pid(int i) const { return members_.at(i).pid; }
 
-bool EtcdCluster::Kill(int i) {
-  Member& member = members_.at(i);
-  if (member.pid <= 0) return false;
-  // A stopped process dies from SIGKILL too; SIGCONT first anyway so that
-  // nothing depends on that.
-  kill(member.pid, SIGCONT);
-  kill(member.pid, SIGKILL);
-  int status = 0;
-  while (waitpid(member.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  member.pid = -1;
-  return true;
-}
+bool EtcdCluster::Kill(int i) { return KillAndReap(&members_.at(i).pid); }
 
-bool EtcdCluster::Freeze(int i) {
-  const pid_t member_pid = members_.at(i).pid;
-  return member_pid > 0 && kill(member_pid, SIGSTOP) == 0;
-}
+bool EtcdCluster::Freeze(int i) { return Signal(members_.at(i).pid, SIGSTOP); }
 
-bool EtcdCluster::Thaw(int i) {
-  const pid_t member_pid = members_.at(i).pid;
-  return member_pid > 0 && kill(member_pid, SIGCONT) == 0;
-}
+bool EtcdCluster::Thaw(int i) { return Signal(members_.at(i).pid, SIGCONT); }
 
 }  // namespace conch::testing

@@ -17,21 +17,25 @@ std::string Where(const std::string& endpoint) {
   return "endpoint " + Quote(endpoint);
 }
 
-// A host name or address: no separators, spaces or control bytes, which
-// would only fail later, and less clearly, in name resolution.
+// A host name or address: no separators, brackets (beyond the pair around
+// an IPv6 address), spaces or control bytes, which would only fail later,
+// and less clearly, in name resolution.
 bool PlausibleHost(const std::string& host) {
   for (char c : host) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '/' || c == ' ' || u < 0x20 || u == 0x7f) return false;
+    if (c == '/' || c == ' ' || c == '[' || c == ']' || u < 0x20 || u == 0x7f) {
+      return false;
+    }
   }
   return true;
 }
 
 }  // namespace
 
-Result<HostPort> ParseEndpoint(const std::string& endpoint) {
+Result<HostPort> ParseEndpoint(const std::string& endpoint, int default_port) {
   std::string rest = endpoint;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  if (rest.rfind("etcd://", 0) == 0) rest = rest.substr(7);
   if (rest.rfind("https://", 0) == 0) {
     return Error(Code::kInvalidArgument,
                  Where(endpoint) + ": TLS is not supported");
@@ -67,7 +71,7 @@ Result<HostPort> ParseEndpoint(const std::string& endpoint) {
     hp.host = rest.substr(0, colon);
     if (colon != std::string::npos) port_text = rest.substr(colon + 1);
   }
-  hp.port = 2379;
+  hp.port = default_port;
   if (!port_text.empty() || rest.back() == ':') {
     int port = 0;
     auto [p, ec] = std::from_chars(port_text.data(),

@@ -15,9 +15,11 @@ struct HostPort {
   int port = 0;
 };
 
-// Parses "host:port", "http://host:port", "[v6]:port" or "host" (port 2379).
-// "https://" is refused: conch speaks plain HTTP/2 only.
-Result<HostPort> ParseEndpoint(const std::string& endpoint);
+// Parses "host:port", "http://host:port", "etcd://host:port", "[v6]:port"
+// or "host" (port `default_port`). "https://" is refused: conch speaks
+// plain HTTP/2 only.
+Result<HostPort> ParseEndpoint(const std::string& endpoint,
+                               int default_port = 2379);
 
 // Resolves every endpoint and returns a gRPC target listing all addresses,
 // "ipv4:127.0.0.1:2379,127.0.0.1:22379", so that the channel fails over

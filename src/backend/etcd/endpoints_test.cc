@@ -28,7 +28,7 @@ TEST(EndpointsTest, ParsesTheOriginalsForms) {
 TEST(EndpointsTest, RefusesMalformedEndpoints) {
   for (const char* in :
        {"", ":2379", "host:", "host:0", "host:70000", "host:abc",
-        "https://h:2379", "unix://sock", "::1:2379", "[::1"}) {
+        "https://h:2379", "unix://sock", "::1:2379", "[::1", "[[a]:1", "]:1"}) {
     Result<HostPort> hp = ParseEndpoint(in);
     EXPECT_FALSE(hp.ok()) << in;
     if (!hp.ok()) {

@@ -3,21 +3,26 @@
 // One gRPC channel lists every endpoint's addresses under pick_first, so a
 // dead member is replaced by the next one without conch's help. Unary calls
 // use the synchronous stub with a deadline and wait-for-ready, so a call
-// made while the channel reconnects waits for it instead of failing at once.
+// made while the channel reconnects waits for it instead of failing at once;
+// a call in flight when its member dies fails at once ("socket closed") and
+// is repeated, on the member the channel moves to, until its deadline.
 // Streams (keep-alive, watch) use the synchronous stream API on threads of
 // their own and report into the owner's EventQueue.
+#include "backend/etcd/etcd_backend.h"
+
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 
-#include "backend/backend.h"
 #include "backend/etcd/endpoints.h"
 #include "backend/renewal.h"
 #include "base/backoff.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "rpc.grpc.pb.h"
 
 namespace conch::backend {
@@ -91,8 +96,7 @@ KeyValue FromPb(const mvccpb::KeyValue& kv) {
   out.key = kv.key();
   out.value = kv.value();
   out.create_revision = kv.create_revision();
-  out.mod_revision = kv.mod_revision();
-  out.lease = kv.lease();
+  out.session = kv.lease();
   return out;
 }
 
@@ -111,6 +115,12 @@ pb::TxnRequest IfCreatedAt(const std::string& key, int64_t create_revision) {
 std::optional<KeyValue> FirstOf(const pb::RangeResponse& r) {
   if (r.kvs_size() == 0) return std::nullopt;
   return FromPb(r.kvs(0));
+}
+
+std::string LeaseHex(int64_t id) {
+  char hex[32];
+  std::snprintf(hex, sizeof(hex), "%llx", static_cast<unsigned long long>(id));
+  return hex;
 }
 
 void FillRange(pb::RangeRequest* r, const std::string& prefix, int64_t limit,
@@ -183,20 +193,86 @@ class StreamLoop {
 };
 
 // ---------------------------------------------------------------------------
+// Unary calls, repeated while the member they went to is gone.
+class Caller {
+ public:
+  // `members` names every endpoint, for errors.
+  Caller(const Clock& clock, std::string members)
+      : clock_(clock), members_(std::move(members)) {}
+
+  // Runs `call(ctx)` until it succeeds, fails for a reason other than an
+  // unreachable member, or `deadline` comes. Every call of ours is safe to
+  // repeat: reads, grants (a lease whose answer was lost expires by its
+  // TTL), revokes (kNotFound after a repeat is success to the caller), and
+  // transactions guarded by a compare. An error lists each member tried
+  // and what it answered.
+  template <typename Call>
+  Status Run(const std::string& what, MonoTime deadline, Call&& call) {
+    RetryBackoff backoff(
+        RetryBackoffOptions{std::chrono::milliseconds(20), milliseconds(500)});
+    std::string tried;
+    for (;;) {
+      grpc::ClientContext ctx;
+      PrepareUnary(&ctx, deadline, clock_);
+      grpc::Status s = call(&ctx);
+      if (s.ok()) return Status::Ok();
+      Status status = FromGrpc(s, what);
+      if (status.code() == Code::kDeadlineExceeded) {
+        // gRPC names the member it would use even when it never connected,
+        // so the message names them all, and what failed before.
+        return Status(status.code(),
+                      status.message() + " waiting for " + members_ +
+                          (tried.empty() ? "" : "; before that " + tried));
+      }
+      std::string peer = ctx.peer();
+      if (peer.starts_with("ipv4:") || peer.starts_with("ipv6:")) {
+        peer = peer.substr(5);
+      }
+      std::string attempt = peer + " (" + LowerMessage(s) + ")";
+      if (tried.find(attempt) == std::string::npos) {
+        tried += (tried.empty() ? "" : ", ") + attempt;
+      }
+      if (status.code() != Code::kUnavailable) {
+        return tried.find(',') == std::string::npos
+                   ? status
+                   : Status(status.code(), what + ": etcd: tried " + tried);
+      }
+      Duration pause = backoff.Next();
+      if (clock_.Now() + pause >= deadline) {
+        return Status(Code::kUnavailable, what + ": etcd: tried " + tried);
+      }
+      LogDebug(what + ": retrying after " + attempt);
+      std::this_thread::sleep_for(pause);
+    }
+  }
+
+ private:
+  static std::string LowerMessage(const grpc::Status& s) {
+    std::string msg = s.error_message();
+    std::transform(msg.begin(), msg.end(), msg.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return msg;
+  }
+
+  const Clock& clock_;
+  const std::string members_;
+};
+
+// ---------------------------------------------------------------------------
 // KeepAlive: one writer thread sends renewals when the RenewalSchedule says
 // so; one reader thread matches answers to sends. Each answer's event
 // carries the send time of the renewal it acknowledges, which is what the
 // fail-closed deadline counts from (primitives/hold_deadline.h).
-class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
+class EtcdKeepAlive final : private StreamLoop {
  public:
   EtcdKeepAlive(std::shared_ptr<grpc::Channel> channel, const Clock& clock,
-                Lease lease, EventSink* sink, uint64_t tag)
+                int64_t lease_id, Duration ttl, EventSink* sink, uint64_t tag)
       : stub_(pb::Lease::NewStub(channel)),
         clock_(clock),
-        lease_(lease),
+        lease_id_(lease_id),
         sink_(sink),
         tag_(tag),
-        schedule_(lease.ttl) {
+        schedule_(ttl) {
     Start();
   }
 
@@ -227,7 +303,7 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
       grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
                                pb::LeaseKeepAliveResponse>* stream) {
     pb::LeaseKeepAliveRequest req;
-    req.set_id(lease_.id);
+    req.set_id(lease_id_);
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
@@ -257,10 +333,7 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
         Event e;
         e.kind = Event::Kind::kSessionLost;
         e.tag = tag_;
-        char hex[32];
-        snprintf(hex, sizeof(hex), "%llx",
-                 static_cast<unsigned long long>(lease_.id));
-        e.status = Error(Code::kSessionLost, std::string("lease ") + hex +
+        e.status = Error(Code::kSessionLost, "lease " + LeaseHex(lease_id_) +
                                                  " expired or was revoked");
         sink_->Push(std::move(e));
         break;
@@ -269,7 +342,7 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
       if (!sent) continue;  // nothing of ours was outstanding
       acked_ = true;
       Event e;
-      e.kind = Event::Kind::kKeepAliveAck;
+      e.kind = Event::Kind::kRenewed;
       e.tag = tag_;
       e.sent = *sent;
       e.ttl = seconds(resp.ttl());
@@ -284,7 +357,7 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
 
   std::unique_ptr<pb::Lease::Stub> stub_;
   const Clock& clock_;
-  const Lease lease_;
+  const int64_t lease_id_;
   EventSink* const sink_;
   const uint64_t tag_;
 
@@ -294,16 +367,56 @@ class EtcdKeepAlive final : public KeepAlive, private StreamLoop {
   RenewalSchedule schedule_;  // guarded by mu_
 };
 
+// A lease and its keep-alive.
+class EtcdSession final : public Session {
+ public:
+  EtcdSession(std::shared_ptr<grpc::Channel> channel, const Caller& caller,
+              const Clock& clock, int64_t id, Duration ttl, EventSink* sink,
+              uint64_t tag)
+      : stub_(pb::Lease::NewStub(channel)),
+        caller_(caller),
+        id_(id),
+        ttl_(ttl),
+        keepalive_(std::make_unique<EtcdKeepAlive>(channel, clock, id, ttl,
+                                                   sink, tag)) {}
+
+  int64_t id() const override { return id_; }
+  Duration ttl() const override { return ttl_; }
+
+  Status End(MonoTime deadline) override {
+    // Revoke first: whoever is next waits on it. The keep-alive is stopped
+    // afterwards; what it reports meanwhile is ignored by the owner.
+    pb::LeaseRevokeRequest req;
+    req.set_id(id_);
+    pb::LeaseRevokeResponse resp;
+    Status s = caller_.Run("revoke lease " + LeaseHex(id_), deadline,
+                           [&](grpc::ClientContext* ctx) {
+                             return stub_->LeaseRevoke(ctx, req, &resp);
+                           });
+    keepalive_.reset();
+    return s;
+  }
+
+ private:
+  std::unique_ptr<pb::Lease::Stub> stub_;
+  Caller caller_;
+  const int64_t id_;
+  const Duration ttl_;
+  std::unique_ptr<EtcdKeepAlive> keepalive_;
+};
+
 // ---------------------------------------------------------------------------
-// Watch: one stream carrying one watcher per spec (watch_id = index + 1).
-// After a broken stream it resumes each watcher from the revision after the
-// last one it reported, so no change is skipped or reported twice.
+// Watch: one stream carrying one watcher per spec (watch_id = index + 1),
+// each created from now. After a broken stream it resumes each watcher from
+// the revision after the last one it reported (or after the one it went live
+// at), so no change is skipped or reported twice.
 class EtcdWatch final : public Watch, private StreamLoop {
  public:
   EtcdWatch(std::shared_ptr<grpc::Channel> channel,
             std::vector<WatchSpec> specs, EventSink* sink, uint64_t tag)
       : stub_(pb::Watch::NewStub(channel)),
         specs_(std::move(specs)),
+        resume_(specs_.size(), 0),
         sink_(sink),
         tag_(tag) {
     Start();
@@ -334,24 +447,22 @@ class EtcdWatch final : public Watch, private StreamLoop {
       pb::WatchCreateRequest* create = req.mutable_create_request();
       create->set_key(specs_[i].key);
       if (specs_[i].prefix) create->set_range_end(PrefixEnd(specs_[i].key));
-      create->set_start_revision(specs_[i].start_revision);
+      create->set_start_revision(resume_[i]);  // 0: from now
       create->set_watch_id(static_cast<int64_t>(i) + 1);
       if (!stream->Write(req)) return false;
     }
     pb::WatchResponse resp;
     while (stream->Read(&resp)) {
       *carried = true;
+      size_t index = static_cast<size_t>(resp.watch_id() - 1);
       if (resp.created() && !resp.canceled()) {
-        size_t index = static_cast<size_t>(resp.watch_id() - 1);
-        if (index < specs_.size() && specs_[index].start_revision == 0) {
-          // Live from now: resume from here after a reconnect, and tell the
-          // owner which revisions the watcher covers.
-          specs_[index].start_revision = resp.header().revision() + 1;
+        if (index < specs_.size() && resume_[index] == 0) {
+          // Live from now: resume from here after a reconnect.
+          resume_[index] = resp.header().revision() + 1;
           Event e;
-          e.kind = Event::Kind::kWatchCreated;
+          e.kind = Event::Kind::kWatchLive;
           e.tag = tag_;
           e.spec = index;
-          e.revision = resp.header().revision();
           sink_->Push(std::move(e));
         }
         continue;
@@ -368,28 +479,25 @@ class EtcdWatch final : public Watch, private StreamLoop {
         sink_->Push(std::move(e));
         return true;
       }
-      if (resp.events_size() == 0) continue;
-      size_t index = static_cast<size_t>(resp.watch_id() - 1);
       if (index >= specs_.size()) continue;
-      Event e;
-      e.kind = Event::Kind::kWatch;
-      e.tag = tag_;
-      e.spec = index;
-      e.revision = resp.header().revision();
       for (const mvccpb::Event& ev : resp.events()) {
-        Event::Change c;
-        c.deleted = ev.type() == mvccpb::Event::DELETE;
-        c.kv = FromPb(ev.kv());
-        e.changes.push_back(std::move(c));
-        specs_[index].start_revision = ev.kv().mod_revision() + 1;
+        Event e;
+        e.kind = Event::Kind::kWatch;
+        e.tag = tag_;
+        e.spec = index;
+        e.change.deleted = ev.type() == mvccpb::Event::DELETE;
+        e.change.key = ev.kv().key();
+        if (!e.change.deleted) e.change.kv = FromPb(ev.kv());
+        resume_[index] = ev.kv().mod_revision() + 1;
+        sink_->Push(std::move(e));
       }
-      sink_->Push(std::move(e));
     }
     return false;
   }
 
   std::unique_ptr<pb::Watch::Stub> stub_;
-  std::vector<WatchSpec> specs_;  // start_revision advances; watch thread only
+  const std::vector<WatchSpec> specs_;
+  std::vector<int64_t> resume_;  // per spec: next revision; watch thread only
   EventSink* const sink_;
   const uint64_t tag_;
 };
@@ -397,49 +505,44 @@ class EtcdWatch final : public Watch, private StreamLoop {
 // ---------------------------------------------------------------------------
 class EtcdBackend final : public Backend {
  public:
-  EtcdBackend(std::shared_ptr<grpc::Channel> channel, const Clock& clock)
+  EtcdBackend(std::shared_ptr<grpc::Channel> channel, const Clock& clock,
+              std::string members)
       : channel_(std::move(channel)),
         clock_(clock),
+        caller_(clock, std::move(members)),
         kv_(pb::KV::NewStub(channel_)),
         lease_(pb::Lease::NewStub(channel_)) {}
 
-  Result<Lease> GrantLease(Duration ttl, MonoTime deadline) override {
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
+  std::string_view name() const override { return "etcd"; }
+
+  Result<std::unique_ptr<Session>> OpenSession(Duration ttl, MonoTime deadline,
+                                               EventSink* sink,
+                                               uint64_t tag) override {
     pb::LeaseGrantRequest req;
     req.set_ttl(std::chrono::duration_cast<seconds>(ttl).count());
     pb::LeaseGrantResponse resp;
-    grpc::Status s = lease_->LeaseGrant(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(s, "grant lease");
+    CONCH_RETURN_IF_ERROR(
+        caller_.Run("grant lease", deadline, [&](grpc::ClientContext* ctx) {
+          return lease_->LeaseGrant(ctx, req, &resp);
+        }));
     if (!resp.error().empty()) {
       return Error(Code::kInternal, "grant lease: etcd: " + resp.error());
     }
-    return Lease{resp.id(), seconds(resp.ttl())};
+    return std::unique_ptr<Session>(std::make_unique<EtcdSession>(
+        channel_, caller_, clock_, resp.id(), seconds(resp.ttl()), sink, tag));
   }
 
-  Status RevokeLease(int64_t lease_id, MonoTime deadline) override {
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
-    pb::LeaseRevokeRequest req;
-    req.set_id(lease_id);
-    pb::LeaseRevokeResponse resp;
-    return FromGrpc(lease_->LeaseRevoke(&ctx, req, &resp), "revoke lease");
-  }
-
-  std::unique_ptr<KeepAlive> StartKeepAlive(const Lease& lease, EventSink* sink,
-                                            uint64_t tag) override {
-    return std::make_unique<EtcdKeepAlive>(channel_, clock_, lease, sink, tag);
-  }
-
-  Result<Contender> CreateContender(const std::string& prefix,
-                                    const std::string& key,
-                                    const std::string& value, int64_t lease_id,
+  Result<Contender> CreateContender(Session& session, const std::string& prefix,
+                                    const std::string& value,
                                     MonoTime deadline) override {
+    // The original's layout: <prefix><lease-hex>, so the key itself makes a
+    // repeated create find its first attempt.
+    const std::string key = prefix + LeaseHex(session.id());
     pb::TxnRequest txn = IfCreatedAt(key, 0);  // 0: the key does not exist
     pb::PutRequest* put = txn.add_success()->mutable_request_put();
     put->set_key(key);
     put->set_value(value);
-    put->set_lease(lease_id);
+    put->set_lease(session.id());
     FillRange(txn.add_success()->mutable_request_range(), prefix, 1,
               pb::RangeRequest::ASCEND);
     pb::RangeRequest* self = txn.add_failure()->mutable_request_range();
@@ -447,31 +550,28 @@ class EtcdBackend final : public Backend {
     FillRange(txn.add_failure()->mutable_request_range(), prefix, 1,
               pb::RangeRequest::ASCEND);
 
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
     pb::TxnResponse resp;
-    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
-    if (!s.ok()) return FromGrpc(s, "create " + key);
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        "create " + key, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, txn, &resp); }));
     if (resp.responses_size() != 2) {
       return Error(Code::kInternal, "create " + key + ": short txn answer");
     }
     Contender out;
     out.created = resp.succeeded();
-    out.revision = resp.header().revision();
     out.first = FirstOf(resp.responses(1).response_range());
     if (out.created) {
       out.self.key = key;
       out.self.value = value;
-      out.self.create_revision = out.revision;
-      out.self.mod_revision = out.revision;
-      out.self.lease = lease_id;
+      out.self.create_revision = resp.header().revision();
+      out.self.session = session.id();
     } else {
       std::optional<KeyValue> existing =
           FirstOf(resp.responses(0).response_range());
       if (!existing) {
         return Error(Code::kInternal, "create " + key + ": vanished in txn");
       }
-      if (existing->lease != lease_id) {
+      if (existing->session != session.id()) {
         return Error(Code::kAlreadyExists,
                      "create " + key + ": key exists under another lease");
       }
@@ -480,71 +580,83 @@ class EtcdBackend final : public Backend {
     return out;
   }
 
-  Result<Predecessor> FindPredecessor(const std::string& prefix, int64_t below,
+  Result<Predecessor> FindPredecessor(const std::string& prefix,
+                                      const KeyValue& self,
                                       MonoTime deadline) override {
-    // A read-only txn: both ranges see one revision.
+    // A read-only txn: the three ranges see one revision.
     pb::TxnRequest txn;
     pb::RangeRequest* prev = txn.add_success()->mutable_request_range();
     FillRange(prev, prefix, 1, pb::RangeRequest::DESCEND);
-    prev->set_max_create_revision(below - 1);
-    FillRange(txn.add_success()->mutable_request_range(), prefix, 1,
-              pb::RangeRequest::ASCEND);
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
+    prev->set_max_create_revision(self.create_revision - 1);
+    prev->set_keys_only(true);
+    pb::RangeRequest* first = txn.add_success()->mutable_request_range();
+    FillRange(first, prefix, 1, pb::RangeRequest::ASCEND);
+    first->set_keys_only(true);
+    pb::RangeRequest* own = txn.add_success()->mutable_request_range();
+    own->set_key(self.key);
+    own->set_keys_only(true);
     pb::TxnResponse resp;
-    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
-    if (!s.ok()) return FromGrpc(s, "read queue " + prefix);
-    if (resp.responses_size() != 2) {
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        "read queue " + prefix, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, txn, &resp); }));
+    if (resp.responses_size() != 3) {
       return Error(Code::kInternal, "read queue " + prefix + ": short answer");
     }
     Predecessor out;
     out.previous = FirstOf(resp.responses(0).response_range());
     out.first = FirstOf(resp.responses(1).response_range());
-    out.revision = resp.header().revision();
+    std::optional<KeyValue> mine = FirstOf(resp.responses(2).response_range());
+    out.self_present = mine && mine->create_revision == self.create_revision;
     return out;
   }
 
-  Result<std::pair<std::vector<KeyValue>, int64_t>> List(
-      const std::string& prefix, int64_t limit, MonoTime deadline) override {
+  Result<std::vector<KeyValue>> List(const std::string& prefix, int64_t limit,
+                                     MonoTime deadline) override {
     pb::RangeRequest req;
     FillRange(&req, prefix, limit, pb::RangeRequest::ASCEND);
     return Range(req, "list " + prefix, deadline);
   }
 
-  Result<std::pair<std::vector<KeyValue>, int64_t>> ListThrough(
-      const std::string& prefix, int64_t last_create_revision,
-      MonoTime deadline) override {
+  Result<std::vector<KeyValue>> ListThrough(const std::string& prefix,
+                                            const KeyValue& self,
+                                            MonoTime deadline) override {
     pb::RangeRequest req;
     FillRange(&req, prefix, 0, pb::RangeRequest::ASCEND);
-    req.set_max_create_revision(last_create_revision);
+    req.set_max_create_revision(self.create_revision);
     return Range(req, "list " + prefix, deadline);
   }
 
-  Result<bool> PutIfOwned(const std::string& key, const std::string& value,
-                          int64_t lease_id, int64_t create_revision,
+  Result<std::optional<KeyValue>> Get(const std::string& key,
+                                      MonoTime deadline) override {
+    pb::RangeRequest req;
+    req.set_key(key);
+    Result<std::vector<KeyValue>> kvs = Range(req, "read " + key, deadline);
+    if (!kvs.ok()) return kvs.status();
+    if (kvs->empty()) return std::optional<KeyValue>();
+    return std::optional<KeyValue>(std::move(kvs->front()));
+  }
+
+  Result<bool> PutIfOwned(const KeyValue& self, const std::string& value,
                           MonoTime deadline) override {
-    pb::TxnRequest txn = IfCreatedAt(key, create_revision);
+    pb::TxnRequest txn = IfCreatedAt(self.key, self.create_revision);
     pb::PutRequest* put = txn.add_success()->mutable_request_put();
-    put->set_key(key);
+    put->set_key(self.key);
     put->set_value(value);
-    put->set_lease(lease_id);
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
+    put->set_lease(self.session);
     pb::TxnResponse resp;
-    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
-    if (!s.ok()) return FromGrpc(s, "update " + key);
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        "update " + self.key, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, txn, &resp); }));
     return resp.succeeded();
   }
 
-  Result<bool> DeleteIfOwned(const std::string& key, int64_t create_revision,
-                             MonoTime deadline) override {
-    pb::TxnRequest txn = IfCreatedAt(key, create_revision);
-    txn.add_success()->mutable_request_delete_range()->set_key(key);
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
+  Result<bool> DeleteIfOwned(const KeyValue& self, MonoTime deadline) override {
+    pb::TxnRequest txn = IfCreatedAt(self.key, self.create_revision);
+    txn.add_success()->mutable_request_delete_range()->set_key(self.key);
     pb::TxnResponse resp;
-    grpc::Status s = kv_->Txn(&ctx, txn, &resp);
-    if (!s.ok()) return FromGrpc(s, "delete " + key);
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        "delete " + self.key, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, txn, &resp); }));
     return resp.succeeded();
   }
 
@@ -554,30 +666,32 @@ class EtcdBackend final : public Backend {
   }
 
  private:
-  // Runs one Range and returns its keys and the store revision.
-  Result<std::pair<std::vector<KeyValue>, int64_t>> Range(
-      const pb::RangeRequest& req, const std::string& what, MonoTime deadline) {
-    grpc::ClientContext ctx;
-    PrepareUnary(&ctx, deadline, clock_);
+  // Runs one Range and returns its keys.
+  Result<std::vector<KeyValue>> Range(const pb::RangeRequest& req,
+                                      const std::string& what,
+                                      MonoTime deadline) {
     pb::RangeResponse resp;
-    grpc::Status s = kv_->Range(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(s, what);
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        what, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Range(ctx, req, &resp); }));
     std::vector<KeyValue> kvs;
     kvs.reserve(resp.kvs_size());
     for (const mvccpb::KeyValue& kv : resp.kvs()) kvs.push_back(FromPb(kv));
-    return std::make_pair(std::move(kvs), resp.header().revision());
+    return kvs;
   }
 
   std::shared_ptr<grpc::Channel> channel_;
   const Clock& clock_;
+  Caller caller_;
   std::unique_ptr<pb::KV::Stub> kv_;
   std::unique_ptr<pb::Lease::Stub> lease_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenEtcd(const BackendOptions& options) {
-  Result<std::string> target = ResolveTarget(options.endpoints);
+Result<std::unique_ptr<Backend>> OpenEtcd(const StoreAddress& address,
+                                          const BackendOptions& options) {
+  Result<std::string> target = ResolveTarget(address.members);
   if (!target.ok()) return target.status();
   grpc::ChannelArguments args;
   // Reconnect fast: a member that died is replaced within ~100 ms.
@@ -591,8 +705,8 @@ Result<std::unique_ptr<Backend>> OpenEtcd(const BackendOptions& options) {
   args.SetLoadBalancingPolicyName("pick_first");
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       *target, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<Backend>(
-      std::make_unique<EtcdBackend>(channel, *options.clock));
+  return std::unique_ptr<Backend>(std::make_unique<EtcdBackend>(
+      channel, *options.clock, Join(address.members, ",")));
 }
 
 }  // namespace conch::backend

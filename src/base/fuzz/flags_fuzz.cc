@@ -17,8 +17,9 @@
 //       variable or its default when no word names its flag;
 //     - unless --who, --watch or --assert (elect) or --who (sema): a
 //       command, which is the words after a "--"; a ttl and kill-after that
-//       can fail closed (ValidateHoldTiming accepts them; whole seconds,
-//       at least 1s; kill-after below two thirds of the ttl); a positive
+//       can fail closed (ValidateHoldTiming accepts them; at least 1s, in
+//       whole seconds on etcd and milliseconds on ZooKeeper; kill-after
+//       below two thirds of the ttl); endpoints that name one store; a positive
 //       hook timeout; not both --nonblock and --restart;
 //     - in those read-only modes, no command;
 //     - sema: 1 <= weight <= max, --spread means weight 1, --max was given,
@@ -42,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/store.h"
 #include "base/duration.h"
 #include "base/fuzz/fuzz_util.h"
 #include "base/status.h"
@@ -183,7 +185,15 @@ void CheckRunMode(const RunFlags& run, const Line& line) {
   // The child can be killed before the lease could expire.
   const Duration ttl = run.global.ttl;
   CONCH_CHECK(primitives::ValidateHoldTiming(ttl, run.kill_after).ok());
-  CONCH_CHECK(ttl >= seconds(1) && ttl % seconds(1) == Duration::zero());
+  // A TTL the store can grant: whole seconds on etcd, whole milliseconds
+  // on ZooKeeper, at least 1 s on both.
+  Result<backend::StoreAddress> store =
+      backend::ParseStoreAddress(run.global.endpoints);
+  CONCH_CHECK(store.ok());
+  const Duration grain = store->kind == backend::StoreKind::kZooKeeper
+                             ? Duration(std::chrono::milliseconds(1))
+                             : Duration(seconds(1));
+  CONCH_CHECK(ttl >= seconds(1) && ttl % grain == Duration::zero());
   CONCH_CHECK(run.kill_after >= Duration::zero());
   CONCH_CHECK(run.kill_after < ttl - ttl / 3);
   // Not given, --kill-after is its default of 5 s if that fits the TTL,
