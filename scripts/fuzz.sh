@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in src/base/fuzz/ with clang and runs each for
-# about 10 seconds from its seed corpus. Exits non-zero if any fuzzer finds a
-# failing input; the input is saved as build-fuzz/src/base/fuzz/<name>-crash-*
-# and replays with build-fuzz/src/base/fuzz/<name>_fuzz <file>.
+# Builds the libFuzzer targets (src/<module>/fuzz/, next to the module they
+# fuzz) with clang and runs each for about 10 seconds from its seed corpus.
+# Exits non-zero if any fuzzer finds a failing input; the input is saved as
+# build-fuzz/src/<module>/fuzz/<name>-crash-* and replays with
+# build-fuzz/src/<module>/fuzz/<name>_fuzz <file>.
 #
 # Only the fuzz targets are built: they compile the code under test in
 # themselves and need none of the project's libraries, so the run stays
