@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies, builds, and runs every test:
-#   1. the release build (what users run): unit + integration tests;
-#   2. an AddressSanitizer + UBSan build: unit + integration tests again;
-#   3. a ThreadSanitizer build: unit + integration tests again (tsan.supp
+#   1. the thread-safety analysis build (clang -Wthread-safety -Werror, the
+#      `tsa` preset): conch and the test servers compiled, nothing run,
+#      since compiling is the check that shared fields are touched only
+#      under their mutex
+#      (base/mutex.h); first, so that a lock mistake stops the command
+#      before the long test runs;
+#   2. the release build (what users run): unit + integration tests;
+#   3. an AddressSanitizer + UBSan build: unit + integration tests again;
+#   4. a ThreadSanitizer build: unit + integration tests again (tsan.supp
 #      silences only reports from inside Debian's uninstrumented gRPC and
 #      absl; die_after_fork=0 because TSan takes the CLONE_VFORK child that
 #      spawns each command for a fork, though it only execs);
-#   4. the parsers' fuzz targets (clang, libFuzzer) through scripts/fuzz.sh,
+#   5. the parsers' fuzz targets (clang, libFuzzer) through scripts/fuzz.sh,
 #      which must be there and executable.
 # Integration tests start real etcd servers on loopback; CONCH_REQUIRE_SERVERS=1
 # turns a missing server into a failure instead of a skip.
@@ -25,6 +31,13 @@ fi
 
 echo "test: installing dependencies"
 scripts/install-deps.sh
+
+echo "test: thread-safety analysis build (clang; compiling is the check)"
+cmake --preset tsa
+# Every target that holds a mutex: conch itself (all of src/) and the test
+# servers' tools; the test bodies share no locked state.
+cmake --build build-tsa -j"$jobs" --target conch conch_test_servers \
+  conch_tcp_proxy
 
 echo "test: release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCH_WERROR=ON

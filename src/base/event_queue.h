@@ -12,9 +12,9 @@
 
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/unique_fd.h"
 
@@ -29,9 +29,9 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
-  void Push(T event) {
+  void Push(T event) EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       items_.push_back(std::move(event));
     }
     uint64_t one = 1;
@@ -43,10 +43,10 @@ class EventQueue {
   int fd() const { return fd_.get(); }
 
   // Returns every queued event in push order and clears the wake-up.
-  std::vector<T> Drain() {
+  std::vector<T> Drain() EXCLUDES(mu_) {
     uint64_t count;
     [[maybe_unused]] ssize_t n = ::read(fd_.get(), &count, sizeof(count));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     std::vector<T> out(std::make_move_iterator(items_.begin()),
                        std::make_move_iterator(items_.end()));
     items_.clear();
@@ -55,8 +55,8 @@ class EventQueue {
 
  private:
   UniqueFd fd_;
-  std::mutex mu_;
-  std::deque<T> items_;  // guarded by mu_
+  Mutex mu_;
+  std::deque<T> items_ GUARDED_BY(mu_);
 };
 
 }  // namespace conch

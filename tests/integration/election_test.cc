@@ -219,7 +219,7 @@ TEST_P(EtcdElectionTest, AHoldTakenSlowlyWaitsForARenewalBeforeTheCommand) {
   // Every answer waits 2.5 s in the proxy: longer than the 1.85 s a 3 s
   // TTL leaves before a command would be signalled.
   proxy->Hold(TcpProxy::Direction::kToClient);
-  std::thread release([&] {
+  std::jthread release([&] {
     std::this_thread::sleep_for(milliseconds(2500));
     proxy->Release(TcpProxy::Direction::kToClient);
   });

@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include <array>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace conch::testing {
 
@@ -52,16 +52,17 @@ struct TcpProxy::State {
   int listen_fd = -1;
   int wake_fd = -1;
   sockaddr_in target{};
-  std::thread thread;
+  // Joined by ~TcpProxy, before the sockets it polls are closed.
+  std::jthread thread;
 
-  mutable std::mutex mu;
-  mutable std::condition_variable forwarded;
-  bool stop = false;                                 // guarded by mu
-  bool cut = false;                                  // guarded by mu
-  std::array<bool, 2> held{false, false};            // guarded by mu
-  std::array<std::optional<Time>, 2> last;           // guarded by mu
-  std::array<std::optional<WallTime>, 2> last_wall;  // guarded by mu
-  int accepted = 0;                                  // guarded by mu
+  mutable Mutex mu;
+  mutable CondVar forwarded;
+  bool stop GUARDED_BY(mu) = false;
+  bool cut GUARDED_BY(mu) = false;
+  std::array<bool, 2> held GUARDED_BY(mu){false, false};
+  std::array<std::optional<Time>, 2> last GUARDED_BY(mu);
+  std::array<std::optional<WallTime>, 2> last_wall GUARDED_BY(mu);
+  int accepted GUARDED_BY(mu) = 0;
 
   std::vector<Conn> conns;  // the proxy thread's only
 
@@ -108,7 +109,7 @@ std::unique_ptr<TcpProxy> TcpProxy::Start(const std::string& target,
   }
   std::unique_ptr<TcpProxy> proxy(
       new TcpProxy(ntohs(addr.sin_port), std::move(state)));
-  proxy->state_->thread = std::thread([p = proxy.get()] { p->Run(); });
+  proxy->state_->thread = std::jthread([p = proxy.get()] { p->Run(); });
   return proxy;
 }
 
@@ -117,7 +118,7 @@ TcpProxy::TcpProxy(int port, std::unique_ptr<State> state)
 
 TcpProxy::~TcpProxy() {
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(state_->mu);
     state_->stop = true;
   }
   state_->Wake();
@@ -132,46 +133,48 @@ std::string TcpProxy::endpoint() const {
 }
 
 void TcpProxy::Hold(Direction d) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   state_->held[static_cast<int>(d)] = true;
   state_->Wake();
 }
 
 void TcpProxy::Release(Direction d) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   state_->held[static_cast<int>(d)] = false;
   state_->Wake();
 }
 
 void TcpProxy::CutAll() {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   state_->cut = true;
   state_->Wake();
 }
 
 std::optional<TcpProxy::Time> TcpProxy::LastForward(Direction d) const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->last[static_cast<int>(d)];
 }
 
 std::optional<TcpProxy::WallTime> TcpProxy::LastForwardWall(Direction d) const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->last_wall[static_cast<int>(d)];
 }
 
 std::optional<TcpProxy::Time> TcpProxy::AwaitForward(
     Direction d, Time after, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(state_->mu);
-  const std::optional<Time>& last = state_->last[static_cast<int>(d)];
-  if (!state_->forwarded.wait_for(
-          lock, timeout, [&] { return last.has_value() && *last >= after; })) {
+  MutexLock lock(state_->mu);
+  const int i = static_cast<int>(d);
+  if (!state_->forwarded.WaitFor(
+          state_->mu, timeout, [&]() REQUIRES(state_->mu) {
+            return state_->last[i].has_value() && *state_->last[i] >= after;
+          })) {
     return std::nullopt;
   }
-  return last;
+  return state_->last[i];
 }
 
 int TcpProxy::accepted() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->accepted;
 }
 
@@ -184,7 +187,7 @@ void TcpProxy::Run() {
     std::array<bool, 2> held;
     bool cut;
     {
-      std::lock_guard<std::mutex> lock(s.mu);
+      MutexLock lock(s.mu);
       if (s.stop) return;
       held = s.held;
       cut = s.cut;
@@ -246,7 +249,7 @@ void TcpProxy::Run() {
           // Stamped before the write, so that whoever receives the bytes
           // already sees the stamp.
           {
-            std::lock_guard<std::mutex> lock(s.mu);
+            MutexLock lock(s.mu);
             s.last[d] = std::chrono::steady_clock::now();
             s.last_wall[d] = std::chrono::system_clock::now();
           }
@@ -257,7 +260,7 @@ void TcpProxy::Run() {
           } else if (n > 0) {
             c.pending[d].erase(0, n);
           }
-          s.forwarded.notify_all();
+          s.forwarded.NotifyAll();
         }
       }
       if (broken) c.Close();
@@ -279,7 +282,7 @@ void TcpProxy::Run() {
       Conn c;
       c.fds = {client, server};
       s.conns.push_back(std::move(c));
-      std::lock_guard<std::mutex> lock(s.mu);
+      MutexLock lock(s.mu);
       ++s.accepted;
     }
   }

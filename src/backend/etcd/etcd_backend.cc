@@ -11,9 +11,7 @@
 #include "backend/etcd/etcd_backend.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -22,6 +20,7 @@
 #include "backend/renewal.h"
 #include "base/backoff.h"
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/strings.h"
 #include "rpc.grpc.pb.h"
 
@@ -148,48 +147,49 @@ class StreamLoop {
 
   virtual ~StreamLoop() = default;
   // Runs one stream on `ctx` until it ends or Stop() cancels `ctx`.
-  virtual Ended RunStream(grpc::ClientContext* ctx) = 0;
+  virtual Ended RunStream(grpc::ClientContext* ctx) EXCLUDES(mu_) = 0;
 
   void Start() {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::jthread([this] { Run(); });
   }
-  void Stop() {
+  void Stop() EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
       if (ctx_) ctx_->TryCancel();
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     thread_.join();
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
 
  private:
-  void Run() {
+  void Run() EXCLUDES(mu_) {
     RetryBackoff backoff(RetryBackoffOptions{milliseconds(50), seconds(1)});
     for (;;) {
       auto ctx = std::make_unique<grpc::ClientContext>();
       // Refuse members cut off from the cluster's leader.
       ctx->AddMetadata("hasleader", "true");
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         if (stop_) return;
         ctx_ = ctx.get();
       }
       Ended ended = RunStream(ctx.get());
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       ctx_ = nullptr;
       if (stop_ || ended == Ended::kDone) return;
       if (ended == Ended::kHealthy) backoff.Reset();
-      cv_.wait_for(lock, backoff.Next(), [&] { return stop_; });
+      cv_.WaitFor(mu_, backoff.Next(), [&]() REQUIRES(mu_) { return stop_; });
     }
   }
 
-  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
-  std::thread thread_;
+  grpc::ClientContext* ctx_ GUARDED_BY(mu_) = nullptr;
+  // Joined by Stop(), which every subclass's destructor calls first.
+  std::jthread thread_;
 };
 
 // ---------------------------------------------------------------------------
@@ -280,20 +280,20 @@ class EtcdKeepAlive final : private StreamLoop {
 
  private:
   // One stream: this thread writes renewals, a second one reads answers.
-  Ended RunStream(grpc::ClientContext* ctx) override {
+  Ended RunStream(grpc::ClientContext* ctx) EXCLUDES(mu_) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       broken_ = false;
       schedule_.Reset(clock_.Now());
       acked_ = false;
     }
     auto stream = stub_->LeaseKeepAlive(ctx);
-    std::thread reader([&] { ReadAnswers(stream.get()); });
+    std::jthread reader([&] { ReadAnswers(stream.get()); });
     WriteRequests(stream.get());
     ctx->TryCancel();
     reader.join();
     grpc::Status status = stream->Finish();
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (lost_) return Ended::kDone;
     if (!stop_) LogDebug("keepalive stream ended: " + status.error_message());
     return acked_ ? Ended::kHealthy : Ended::kBroken;
@@ -301,16 +301,17 @@ class EtcdKeepAlive final : private StreamLoop {
 
   void WriteRequests(
       grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
-                               pb::LeaseKeepAliveResponse>* stream) {
+                               pb::LeaseKeepAliveResponse>* stream)
+      EXCLUDES(mu_) {
     pb::LeaseKeepAliveRequest req;
     req.set_id(lease_id_);
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         // The condition variable waits on the system clock; the schedule's
         // times are converted through clock_.
-        cv_.wait_for(lock, schedule_.next_send() - clock_.Now(),
-                     [&] { return stop_ || broken_ || lost_; });
+        cv_.WaitFor(mu_, schedule_.next_send() - clock_.Now(),
+                    [&]() REQUIRES(mu_) { return stop_ || broken_ || lost_; });
         if (stop_ || broken_ || lost_) return;
         MonoTime now = clock_.Now();
         if (now < schedule_.next_send()) continue;  // an answer moved it
@@ -322,12 +323,12 @@ class EtcdKeepAlive final : private StreamLoop {
     }
   }
 
-  void ReadAnswers(
-      grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
-                               pb::LeaseKeepAliveResponse>* stream) {
+  void ReadAnswers(grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest,
+                                            pb::LeaseKeepAliveResponse>* stream)
+      EXCLUDES(mu_) {
     pb::LeaseKeepAliveResponse resp;
     while (stream->Read(&resp)) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (resp.ttl() <= 0) {
         lost_ = true;
         Event e;
@@ -349,10 +350,10 @@ class EtcdKeepAlive final : private StreamLoop {
       sink_->Push(std::move(e));
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       broken_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
 
   std::unique_ptr<pb::Lease::Stub> stub_;
@@ -361,10 +362,10 @@ class EtcdKeepAlive final : private StreamLoop {
   EventSink* const sink_;
   const uint64_t tag_;
 
-  bool broken_ = false;       // guarded by mu_
-  bool lost_ = false;         // guarded by mu_
-  bool acked_ = false;        // guarded by mu_
-  RenewalSchedule schedule_;  // guarded by mu_
+  bool broken_ GUARDED_BY(mu_) = false;
+  bool lost_ GUARDED_BY(mu_) = false;
+  bool acked_ GUARDED_BY(mu_) = false;
+  RenewalSchedule schedule_ GUARDED_BY(mu_);
 };
 
 // A lease and its keep-alive.

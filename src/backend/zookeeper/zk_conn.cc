@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 
 #include "backend/zookeeper/zk_names.h"
@@ -106,7 +107,7 @@ Result<std::shared_ptr<ZkConn>> ZkConn::Open(ConnOptions options) {
     return Error(Code::kUnavailable, "connect to zookeeper at " + hosts + ": " +
                                          ErrnoString(errno));
   }
-  std::lock_guard<std::mutex> lock(conn->mu_);
+  MutexLock lock(conn->mu_);
   conn->zh_ = zh;
   return conn;
 }
@@ -116,20 +117,20 @@ ZkConn::~ZkConn() { Close(); }
 void ZkConn::Close() {
   zhandle_t* zh = nullptr;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (closing_) {
-      cv_.wait(lock, [&] { return closed_; });
+      cv_.Wait(mu_, [&]() REQUIRES(mu_) { return closed_; });
       return;
     }
     closing_ = true;
     state_.closed = true;
     // No new zoo_* call starts now; wait for those under way, so that the
     // handle is not freed under them.
-    cv_.wait(lock, [&] { return users_ == 0; });
+    cv_.Wait(mu_, [&]() REQUIRES(mu_) { return users_ == 0; });
     zh = zh_;
     zh_ = nullptr;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   // Joins the client's threads: no callback of ours runs after this. The
   // multi-threaded client drops completions still pending at close without
   // calling them; they are completed below with ZCLOSING.
@@ -139,7 +140,7 @@ void ZkConn::Close() {
   bool ended_before = false;
   Status why;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     leftovers.swap(pending_);
     for (auto& [id, slot] : slots_) slots.push_back(slot);
     ended_before = state_.expired || state_.auth_failed;
@@ -147,7 +148,7 @@ void ZkConn::Close() {
     state_.connected = false;
     closed_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   for (auto& [id, pending] : leftovers) {
     if (pending->done) pending->done(Closing());
   }
@@ -158,25 +159,26 @@ void ZkConn::Close() {
 }
 
 bool ZkConn::WaitClosed(MonoTime deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, deadline - clock().Now(), [&] { return closed_; });
+  MutexLock lock(mu_);
+  return cv_.WaitFor(mu_, deadline - clock().Now(),
+                     [&]() REQUIRES(mu_) { return closed_; });
 }
 
 // ---------------------------------------------------------------------------
 // Connection state.
 
 ZkConn::State ZkConn::state() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return state_;
 }
 
 std::optional<clientid_t> ZkConn::client_id() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return client_id_;
 }
 
 Status ZkConn::EndedStatus() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return EndedStatusLocked();
 }
 
@@ -193,8 +195,8 @@ Status ZkConn::EndedStatusLocked() const {
 Status ZkConn::WaitConnected(MonoTime deadline) {
   const MonoTime start = clock().Now();
   const MonoTime bound = std::min(deadline, start + options_.dial_timeout);
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, bound - start, [&] {
+  MutexLock lock(mu_);
+  cv_.WaitFor(mu_, bound - start, [&]() REQUIRES(mu_) {
     return state_.connected || state_.expired || state_.auth_failed || closing_;
   });
   if (state_.connected && !closing_) return Status::Ok();
@@ -221,7 +223,7 @@ void ZkConn::OnSessionEvent(zhandle_t* zh, int state) {
   bool ended = false;
   Status why;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (state == ZOO_CONNECTED_STATE) {
       connected = true;
       state_.connected = true;
@@ -242,7 +244,7 @@ void ZkConn::OnSessionEvent(zhandle_t* zh, int state) {
       state_.connected = false;
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (options_.on_state) options_.on_state();
   if (connected) {
     LogDebug("zookeeper: connected to " + ConnectedServer(zh));
@@ -262,7 +264,7 @@ uint64_t ZkConn::AddWatch(const std::shared_ptr<WatchSlot>& slot) {
   uint64_t id = 0;
   Status ended;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     id = ++next_id_;
     slots_[id] = slot;
     ended = EndedStatusLocked();
@@ -272,13 +274,13 @@ uint64_t ZkConn::AddWatch(const std::shared_ptr<WatchSlot>& slot) {
 }
 
 void ZkConn::RemoveWatch(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   slots_.erase(id);
 }
 
 std::vector<std::shared_ptr<WatchSlot>> ZkConn::Slots() {
   std::vector<std::shared_ptr<WatchSlot>> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   out.reserve(slots_.size());
   for (auto& [id, slot] : slots_) out.push_back(slot);
   return out;
@@ -296,7 +298,7 @@ void ZkConn::WatchTrampoline(zhandle_t* zh, int type, int /*state*/,
 void ZkConn::OnWatchFire(uint64_t id, int type) {
   std::shared_ptr<WatchSlot> slot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = slots_.find(id);
     if (it == slots_.end()) return;  // its watch is gone: drop the fire
     slot = it->second;

@@ -19,12 +19,10 @@
 // must not block, and must not call Close().
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +30,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace conch::backend::zk {
@@ -133,21 +132,22 @@ class ZkConn {
     Duration granted{};        // the session timeout the store granted
     int64_t session_id = 0;
   };
-  State state() const;
+  State state() const EXCLUDES(mu_);
 
   // The session's id and password, once connected: what a second handle
   // needs to take the session over (tests use it to expire a session).
-  std::optional<clientid_t> client_id() const;
+  std::optional<clientid_t> client_id() const EXCLUDES(mu_);
 
   // Waits until the client is connected, at most until `deadline` and at
   // most the dial timeout. kUnavailable "zookeeper unreachable at <members>
   // within <d>"; kSessionLost if the session has ended.
-  Status WaitConnected(MonoTime deadline);
+  Status WaitConnected(MonoTime deadline) EXCLUDES(mu_);
 
   // Sends `request`; `done` runs later, on the completion thread, with the
   // answer (or with ZCLOSING from Close() if the client dropped it). Returns
   // the client's immediate rc: anything but ZOK means `done` never runs.
-  int Send(const Request& request, std::function<void(Reply)> done);
+  int Send(const Request& request, std::function<void(Reply)> done)
+      EXCLUDES(mu_);
 
   // Sends every request at once and waits for all answers until
   // `deadline`. Each unanswered one gets rc kNoAnswer. Never repeats.
@@ -171,10 +171,10 @@ class ZkConn {
 
   // Registers a watch slot; its id goes into Request::watch. A slot gets
   // OnEnded at once if the session has already ended.
-  uint64_t AddWatch(const std::shared_ptr<WatchSlot>& slot);
+  uint64_t AddWatch(const std::shared_ptr<WatchSlot>& slot) EXCLUDES(mu_);
   // Unregisters a slot: fires of its watches are dropped from then on. A
   // callback of the slot already running may still finish.
-  void RemoveWatch(uint64_t id);
+  void RemoveWatch(uint64_t id) EXCLUDES(mu_);
 
   // Closes the handle: a connected client tells the server to end the
   // session, which deletes its ephemeral nodes at once. Blocks until the
@@ -182,12 +182,12 @@ class ZkConn {
   // and 1.5 s for the server). Idempotent; a second caller waits for the
   // first to finish. Requests still pending complete with ZCLOSING; watch
   // slots get OnEnded.
-  void Close();
+  void Close() EXCLUDES(mu_);
   // Waits until Close() has finished, at most until `deadline`.
-  bool WaitClosed(MonoTime deadline);
+  bool WaitClosed(MonoTime deadline) EXCLUDES(mu_);
 
   // Why calls on this connection fail once the session has ended.
-  Status EndedStatus() const;
+  Status EndedStatus() const EXCLUDES(mu_);
 
   const std::string& members() const { return members_; }
   const std::string& chroot() const { return options_.chroot; }
@@ -220,27 +220,27 @@ class ZkConn {
 
   struct Outcome;
   Outcome Classify(const std::vector<Reply>& replies) const;
-  void OnSessionEvent(zhandle_t* zh, int state);
-  void OnWatchFire(uint64_t id, int type);
-  void Complete(uint64_t id, Reply reply);
+  void OnSessionEvent(zhandle_t* zh, int state) EXCLUDES(mu_);
+  void OnWatchFire(uint64_t id, int type) EXCLUDES(mu_);
+  void Complete(uint64_t id, Reply reply) EXCLUDES(mu_);
   static int Issue(zhandle_t* zh, const Request& request, Pending* pending);
-  std::vector<std::shared_ptr<WatchSlot>> Slots();  // takes mu_
-  Status EndedStatusLocked() const;                 // needs mu_
+  std::vector<std::shared_ptr<WatchSlot>> Slots() EXCLUDES(mu_);
+  Status EndedStatusLocked() const REQUIRES(mu_);
 
   const ConnOptions options_;
   const std::string members_;  // joined with ','
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  zhandle_t* zh_ = nullptr;  // guarded by mu_; owned; null once closing
-  int users_ = 0;            // guarded by mu_; threads inside a zoo_* call
-  bool closing_ = false;     // guarded by mu_
-  bool closed_ = false;      // guarded by mu_; zookeeper_close has returned
-  State state_;              // guarded by mu_
-  std::optional<clientid_t> client_id_;                   // guarded by mu_
-  uint64_t next_id_ = 0;                                  // guarded by mu_
-  std::map<uint64_t, std::unique_ptr<Pending>> pending_;  // guarded by mu_
-  std::map<uint64_t, std::shared_ptr<WatchSlot>> slots_;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  zhandle_t* zh_ GUARDED_BY(mu_) = nullptr;  // owned; null once closing
+  int users_ GUARDED_BY(mu_) = 0;            // threads inside a zoo_* call
+  bool closing_ GUARDED_BY(mu_) = false;
+  bool closed_ GUARDED_BY(mu_) = false;  // zookeeper_close has returned
+  State state_ GUARDED_BY(mu_);
+  std::optional<clientid_t> client_id_ GUARDED_BY(mu_);
+  uint64_t next_id_ GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, std::unique_ptr<Pending>> pending_ GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<WatchSlot>> slots_ GUARDED_BY(mu_);
 };
 
 }  // namespace conch::backend::zk

@@ -8,6 +8,7 @@
 #include "backend/zookeeper/zk_conn.h"
 #include "base/backoff.h"
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/strings.h"
 
 namespace conch::backend::zk {
@@ -134,7 +135,7 @@ int ZkConn::Send(const Request& request, std::function<void(Reply)> done) {
   zhandle_t* zh = nullptr;
   uint64_t id = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (closing_ || zh_ == nullptr) return ZCLOSING;
     zh = zh_;
     ++users_;
@@ -147,7 +148,7 @@ int ZkConn::Send(const Request& request, std::function<void(Reply)> done) {
   raw->server = ConnectedServer(zh);
   int rc = Issue(zh, request, raw);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     --users_;
     if (rc == ZBADARGUMENTS || rc == ZINVALIDSTATE) {
       // Refused before the client recorded a completion: none will come.
@@ -160,7 +161,7 @@ int ZkConn::Send(const Request& request, std::function<void(Reply)> done) {
       if (it != pending_.end()) it->second->done = nullptr;
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return rc;
 }
 
@@ -250,7 +251,7 @@ void ZkConn::Finish(const void* data, Reply reply) {
 void ZkConn::Complete(uint64_t id, Reply reply) {
   std::unique_ptr<Pending> pending;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     pending = std::move(it->second);
@@ -265,28 +266,26 @@ std::vector<Reply> ZkConn::CallAll(const std::vector<Request>& requests,
   // Shared with the completions: an answer may arrive after this call has
   // stopped waiting for it, and must find its batch still there.
   struct Batch {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<Reply> replies;  // guarded by mu
-    std::vector<bool> answered;  // guarded by mu
-    size_t remaining = 0;        // guarded by mu
+    explicit Batch(size_t n) : replies(n), answered(n), remaining(n) {}
+    Mutex mu;
+    CondVar cv;
+    std::vector<Reply> replies GUARDED_BY(mu);
+    std::vector<bool> answered GUARDED_BY(mu);
+    size_t remaining GUARDED_BY(mu);
   };
-  auto batch = std::make_shared<Batch>();
-  batch->replies.resize(requests.size());
-  batch->answered.resize(requests.size());
-  batch->remaining = requests.size();
+  auto batch = std::make_shared<Batch>(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     int rc = Send(requests[i], [batch, i](Reply reply) {
       {
-        std::lock_guard<std::mutex> lock(batch->mu);
+        MutexLock lock(batch->mu);
         batch->replies[i] = std::move(reply);
         batch->answered[i] = true;
         --batch->remaining;
       }
-      batch->cv.notify_all();
+      batch->cv.NotifyAll();
     });
     if (rc != ZOK) {
-      std::lock_guard<std::mutex> lock(batch->mu);
+      MutexLock lock(batch->mu);
       batch->replies[i].rc = rc;
       batch->answered[i] = true;
       --batch->remaining;
@@ -294,12 +293,12 @@ std::vector<Reply> ZkConn::CallAll(const std::vector<Request>& requests,
   }
   std::string server = "no server";
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (zh_ != nullptr) server = ConnectedServer(zh_);
   }
-  std::unique_lock<std::mutex> lock(batch->mu);
-  batch->cv.wait_for(lock, deadline - clock().Now(),
-                     [&] { return batch->remaining == 0; });
+  MutexLock lock(batch->mu);
+  auto done = [&]() REQUIRES(batch->mu) { return batch->remaining == 0; };
+  batch->cv.WaitFor(batch->mu, deadline - clock().Now(), done);
   std::vector<Reply> out = batch->replies;
   for (size_t i = 0; i < out.size(); ++i) {
     if (!batch->answered[i]) {

@@ -1,8 +1,6 @@
 #include "backend/zookeeper/zk_session.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <thread>
@@ -11,6 +9,7 @@
 #include "backend/zookeeper/zk_names.h"
 #include "base/duration.h"
 #include "base/log.h"
+#include "base/mutex.h"
 
 namespace conch::backend::zk {
 namespace {
@@ -30,20 +29,20 @@ struct Pulse {
     uint64_t epoch = 0;  // the connection it was answered on
   };
 
-  std::mutex mu;
-  std::condition_variable_any cv;
-  bool changed = false;  // guarded by mu: the state or the schedule moved
-  uint64_t epoch = 0;    // guarded by mu: the connection `schedule` follows
-  RenewalSchedule schedule{RenewalSchedule::Every{std::chrono::seconds(1)}};
-  // guarded by mu (the schedule above too)
-  std::optional<Proof> last;  // guarded by mu
+  Mutex mu;
+  CondVar cv;
+  bool changed GUARDED_BY(mu) = false;  // the state or the schedule moved
+  uint64_t epoch GUARDED_BY(mu) = 0;    // the connection `schedule` follows
+  RenewalSchedule schedule GUARDED_BY(mu){
+      RenewalSchedule::Every{std::chrono::seconds(1)}};
+  std::optional<Proof> last GUARDED_BY(mu);
 
-  void Wake() {
+  void Wake() EXCLUDES(mu) {
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       changed = true;
     }
-    cv.notify_all();
+    cv.NotifyAll();
   }
 };
 
@@ -84,9 +83,16 @@ class ZkSession final : public Session {
     if (heartbeat_.joinable()) heartbeat_.join();
   }
 
-  void Beat(const std::stop_token& stop);
-  void WaitChange(std::unique_lock<std::mutex>& lock,
-                  const std::stop_token& stop, std::optional<MonoTime> until);
+  // A heartbeat to send: when it goes out, and on which connection.
+  struct Due {
+    MonoTime sent;
+    uint64_t epoch = 0;
+  };
+
+  void Beat(const std::stop_token& stop) EXCLUDES(pulse_->mu);
+  std::optional<Due> AwaitDue(const std::stop_token& stop) REQUIRES(pulse_->mu);
+  void WaitChange(const std::stop_token& stop, std::optional<MonoTime> until)
+      REQUIRES(pulse_->mu);
   static void OnAnswer(Pulse& pulse, ZkConn& conn, EventSink* sink,
                        uint64_t tag, MonoTime sent, uint64_t epoch,
                        const Reply& reply);
@@ -106,23 +112,43 @@ class ZkSession final : public Session {
 // the etcd keep-alive's do, from the send time, but with one answer of
 // delay; see OnAnswer.
 void ZkSession::Beat(const std::stop_token& stop) {
+  for (;;) {
+    std::optional<Due> due;
+    {
+      MutexLock lock(pulse_->mu);
+      due = AwaitDue(stop);
+    }
+    if (!due) return;
+    int rc = conn_->Send(
+        SyncRequest("/"), [pulse = pulse_, conn = conn_.get(), sink = sink_,
+                           tag = tag_, due = *due](const Reply& reply) {
+          // `conn` is borrowed: completions run only while it is open.
+          OnAnswer(*pulse, *conn, sink, tag, due.sent, due.epoch, reply);
+        });
+    if (rc != ZOK) LogDebug(FromZk(rc, "zookeeper heartbeat").message());
+  }
+}
+
+// Waits until a heartbeat is due and returns it, already counted as sent
+// by the schedule; nullopt when the heartbeat ends: on a stop request, once
+// the handle is closed, or once the session has ended (which it reports).
+std::optional<ZkSession::Due> ZkSession::AwaitDue(const std::stop_token& stop) {
   const Clock& clock = conn_->clock();
-  std::unique_lock<std::mutex> lock(pulse_->mu);
   while (!stop.stop_requested()) {
     ZkConn::State state = conn_->state();
-    if (state.closed) return;
+    if (state.closed) return std::nullopt;
     if (state.expired || state.auth_failed) {
       Event e;
       e.kind = Event::Kind::kSessionLost;
       e.tag = tag_;
       e.status = conn_->EndedStatus();
       sink_->Push(std::move(e));
-      return;
+      return std::nullopt;
     }
     const MonoTime now = clock.Now();
     if (!state.connected) {
       pulse_->last.reset();
-      WaitChange(lock, stop, std::nullopt);
+      WaitChange(stop, std::nullopt);
       continue;
     }
     if (state.epoch != pulse_->epoch) {
@@ -135,37 +161,29 @@ void ZkSession::Beat(const std::stop_token& stop) {
       pulse_->last.reset();
     }
     if (now < pulse_->schedule.next_send()) {
-      WaitChange(lock, stop, pulse_->schedule.next_send());
+      WaitChange(stop, pulse_->schedule.next_send());
       continue;
     }
     if (!pulse_->schedule.Send(now)) {
       // Too many unanswered: the client drops a connection that has been
       // silent for 2/3 of the timeout by itself; wait for that, or for an
       // answer.
-      WaitChange(lock, stop, std::nullopt);
+      WaitChange(stop, std::nullopt);
       continue;
     }
-    const uint64_t epoch = pulse_->epoch;
-    lock.unlock();
-    int rc = conn_->Send(
-        SyncRequest("/"), [pulse = pulse_, conn = conn_.get(), sink = sink_,
-                           tag = tag_, now, epoch](const Reply& reply) {
-          // `conn` is borrowed: completions run only while it is open.
-          OnAnswer(*pulse, *conn, sink, tag, now, epoch, reply);
-        });
-    if (rc != ZOK) LogDebug(FromZk(rc, "zookeeper heartbeat").message());
-    lock.lock();
+    return Due{now, pulse_->epoch};
   }
+  return std::nullopt;
 }
 
-void ZkSession::WaitChange(std::unique_lock<std::mutex>& lock,
-                           const std::stop_token& stop,
+void ZkSession::WaitChange(const std::stop_token& stop,
                            std::optional<MonoTime> until) {
-  auto changed = [&] { return pulse_->changed; };
+  auto changed = [&]() REQUIRES(pulse_->mu) { return pulse_->changed; };
   if (until) {
-    pulse_->cv.wait_for(lock, stop, *until - conn_->clock().Now(), changed);
+    pulse_->cv.WaitFor(pulse_->mu, stop, *until - conn_->clock().Now(),
+                       changed);
   } else {
-    pulse_->cv.wait(lock, stop, changed);
+    pulse_->cv.Wait(pulse_->mu, stop, changed);
   }
   pulse_->changed = false;
 }
@@ -194,7 +212,7 @@ void ZkSession::OnAnswer(Pulse& pulse, ZkConn& conn, EventSink* sink,
   if (reply.rc == ZCLOSING) return;
   const ZkConn::State state = conn.state();
   {
-    std::lock_guard<std::mutex> lock(pulse.mu);
+    MutexLock lock(pulse.mu);
     pulse.changed = true;
     if (reply.rc != ZOK) {
       // A lost connection's answer is a miss, not an answer.
@@ -222,7 +240,7 @@ void ZkSession::OnAnswer(Pulse& pulse, ZkConn& conn, EventSink* sink,
     // Otherwise the request went out before a reconnection the schedule
     // has since started over for: it proves nothing.
   }
-  pulse.cv.notify_all();
+  pulse.cv.NotifyAll();
 }
 
 Status ZkSession::End(MonoTime deadline) {

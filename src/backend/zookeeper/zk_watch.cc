@@ -1,11 +1,11 @@
 #include "backend/zookeeper/zk_watch.h"
 
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "backend/zookeeper/zk_names.h"
 #include "base/log.h"
+#include "base/mutex.h"
 
 namespace conch::backend::zk {
 namespace {
@@ -17,14 +17,14 @@ namespace {
 struct Channel {
   Channel(EventSink* s, uint64_t t) : sink(s), tag(t) {}
 
-  // Pushes `e` unless the Watch is gone. Needs mu.
-  void Push(Event e) const {
+  // Pushes `e` unless the Watch is gone.
+  void Push(Event e) const REQUIRES(mu) {
     if (cancelled) return;
     e.tag = tag;
     sink->Push(std::move(e));
   }
-  // Pushes kWatchFailed unless it already was. Needs mu.
-  void Fail(const Status& why) {
+  // Pushes kWatchFailed unless it already was.
+  void Fail(const Status& why) REQUIRES(mu) {
     if (failed) return;
     failed = true;
     Event e;
@@ -33,9 +33,9 @@ struct Channel {
     Push(std::move(e));
   }
 
-  std::mutex mu;
-  bool cancelled = false;  // guarded by mu: the Watch was destroyed
-  bool failed = false;     // guarded by mu: kWatchFailed was pushed
+  Mutex mu;
+  bool cancelled GUARDED_BY(mu) = false;  // the Watch was destroyed
+  bool failed GUARDED_BY(mu) = false;     // kWatchFailed was pushed
   EventSink* const sink;
   const uint64_t tag;
 };
@@ -60,8 +60,8 @@ class SpecSlot : public WatchSlot,
   // before letting go of it.
   SpecSlot(ZkConn* conn, std::shared_ptr<Channel> channel, WatchSpec spec,
            size_t index)
-      : conn_(conn),
-        channel_(std::move(channel)),
+      : channel_(std::move(channel)),
+        conn_(conn),
         spec_(std::move(spec)),
         index_(index) {}
 
@@ -72,40 +72,40 @@ class SpecSlot : public WatchSlot,
     Read(FirstStep());
   }
 
-  void OnFire(int type) override {
+  void OnFire(int type) EXCLUDES(channel_->mu) override {
     std::optional<Step> next;
     {
-      std::lock_guard<std::mutex> lock(channel_->mu);
+      MutexLock lock(channel_->mu);
       if (channel_->cancelled || channel_->failed) return;
       next = NextAfterFire(type);
     }
     if (next) Read(*next);
   }
 
-  void OnReconnected() override {
+  void OnReconnected() EXCLUDES(channel_->mu) override {
     std::optional<Step> again;
     {
-      std::lock_guard<std::mutex> lock(channel_->mu);
+      MutexLock lock(channel_->mu);
       again.swap(retry_);
     }
     if (again) Read(*again);
   }
 
-  void OnEnded(const Status& why) override {
-    std::lock_guard<std::mutex> lock(channel_->mu);
+  void OnEnded(const Status& why) EXCLUDES(channel_->mu) override {
+    MutexLock lock(channel_->mu);
     channel_->Fail(why.With("watch " + spec_.key));
   }
 
  protected:
   virtual Step FirstStep() const = 0;
-  // The read that re-arms after a fire of `type`. Needs channel_->mu.
-  virtual std::optional<Step> NextAfterFire(int type) = 0;
+  // The read that re-arms after a fire of `type`.
+  virtual std::optional<Step> NextAfterFire(int type)
+      REQUIRES(channel_->mu) = 0;
   // Reports what a read shows and returns the read to send next, if any.
-  // Needs channel_->mu.
-  virtual std::optional<Step> Apply(Step step, const Reply& reply) = 0;
+  virtual std::optional<Step> Apply(Step step, const Reply& reply)
+      REQUIRES(channel_->mu) = 0;
 
-  // Needs channel_->mu.
-  void GoLive() {
+  void GoLive() REQUIRES(channel_->mu) {
     if (live_) return;
     live_ = true;
     Event e;
@@ -113,22 +113,25 @@ class SpecSlot : public WatchSlot,
     e.spec = index_;
     channel_->Push(std::move(e));
   }
-  // Needs channel_->mu.
-  void PushChange(Event::Change change) {
+  void PushChange(Event::Change change) REQUIRES(channel_->mu) {
     Event e;
     e.kind = Event::Kind::kWatch;
     e.spec = index_;
     e.change = std::move(change);
     channel_->Push(std::move(e));
   }
-  // Needs channel_->mu.
-  void Fail(int rc) { channel_->Fail(FromZk(rc, "watch " + spec_.key)); }
+  void Fail(int rc) REQUIRES(channel_->mu) {
+    channel_->Fail(FromZk(rc, "watch " + spec_.key));
+  }
 
   const WatchSpec& spec() const { return spec_; }
-  bool live() const { return live_; }
+  bool live() const REQUIRES(channel_->mu) { return live_; }
+
+  // Protected so that the subclasses' fields can name their mutex.
+  const std::shared_ptr<Channel> channel_;
 
  private:
-  void Read(Step step) {
+  void Read(Step step) EXCLUDES(channel_->mu) {
     Request request;
     request.watch = id_;
     switch (step) {
@@ -155,14 +158,14 @@ class SpecSlot : public WatchSlot,
     if (rc == ZOK || rc == ZCLOSING || rc == ZINVALIDSTATE) {
       return;  // the answer comes, or the session ended and OnEnded comes
     }
-    std::lock_guard<std::mutex> lock(channel_->mu);
+    MutexLock lock(channel_->mu);
     Fail(rc);
   }
 
-  void Handle(Step step, const Reply& reply) {
+  void Handle(Step step, const Reply& reply) EXCLUDES(channel_->mu) {
     std::optional<Step> next;
     {
-      std::lock_guard<std::mutex> lock(channel_->mu);
+      MutexLock lock(channel_->mu);
       if (channel_->cancelled || channel_->failed) return;
       if (reply.rc == ZCLOSING || reply.rc == ZINVALIDSTATE) return;
       if (IsConnectionLoss(reply.rc)) {
@@ -176,12 +179,11 @@ class SpecSlot : public WatchSlot,
   }
 
   ZkConn* const conn_;
-  const std::shared_ptr<Channel> channel_;
   const WatchSpec spec_;
   const size_t index_;
-  uint64_t id_ = 0;            // set by Start before any read
-  bool live_ = false;          // guarded by channel_->mu
-  std::optional<Step> retry_;  // guarded by channel_->mu
+  uint64_t id_ = 0;  // set by Start before any read
+  bool live_ GUARDED_BY(channel_->mu) = false;
+  std::optional<Step> retry_ GUARDED_BY(channel_->mu);
 };
 
 // A key: exists watch until a fire, then getData (re-arms and reads), or
@@ -195,7 +197,7 @@ class KeySlot final : public SpecSlot {
  private:
   Step FirstStep() const override { return Step::kArmExists; }
 
-  std::optional<Step> NextAfterFire(int type) override {
+  std::optional<Step> NextAfterFire(int type) REQUIRES(channel_->mu) override {
     if (type == ZOO_DELETED_EVENT) {
       ReportAbsent();
       return Step::kArmExists;
@@ -206,7 +208,8 @@ class KeySlot final : public SpecSlot {
     return std::nullopt;
   }
 
-  std::optional<Step> Apply(Step step, const Reply& reply) override {
+  std::optional<Step> Apply(Step step, const Reply& reply)
+      REQUIRES(channel_->mu) override {
     if (reply.rc != ZOK && reply.rc != ZNONODE) {
       Fail(reply.rc);
       return std::nullopt;
@@ -231,12 +234,12 @@ class KeySlot final : public SpecSlot {
     return std::nullopt;
   }
 
-  void Remember(const struct Stat& stat) {
+  void Remember(const struct Stat& stat) REQUIRES(channel_->mu) {
     czxid_ = stat.czxid;
     mzxid_ = stat.mzxid;
   }
 
-  void ReportAbsent() {
+  void ReportAbsent() REQUIRES(channel_->mu) {
     if (!czxid_) return;
     czxid_.reset();
     Event::Change change;
@@ -245,7 +248,7 @@ class KeySlot final : public SpecSlot {
     PushChange(std::move(change));
   }
 
-  void ReportPresent(const Reply& reply) {
+  void ReportPresent(const Reply& reply) REQUIRES(channel_->mu) {
     const struct Stat& stat = *reply.stat;
     if (czxid_ == stat.czxid && mzxid_ == stat.mzxid) return;
     Remember(stat);
@@ -256,8 +259,8 @@ class KeySlot final : public SpecSlot {
     PushChange(std::move(change));
   }
 
-  std::optional<int64_t> czxid_;  // guarded by channel_->mu; nullopt: absent
-  int64_t mzxid_ = 0;             // guarded by channel_->mu
+  std::optional<int64_t> czxid_ GUARDED_BY(channel_->mu);  // nullopt: absent
+  int64_t mzxid_ GUARDED_BY(channel_->mu) = 0;
 };
 
 // A prefix: child watch on its parent node while the parent exists, exists
@@ -270,13 +273,15 @@ class PrefixSlot final : public SpecSlot {
  private:
   Step FirstStep() const override { return Step::kArmChildren; }
 
-  std::optional<Step> NextAfterFire(int /*type*/) override {
+  std::optional<Step> NextAfterFire(int /*type*/)
+      REQUIRES(channel_->mu) override {
     // A child came or went, or the parent was created, changed or deleted:
     // list again (a missing parent then arms exists).
     return Step::kArmChildren;
   }
 
-  std::optional<Step> Apply(Step step, const Reply& reply) override {
+  std::optional<Step> Apply(Step step, const Reply& reply)
+      REQUIRES(channel_->mu) override {
     if (reply.rc != ZOK && reply.rc != ZNONODE) {
       Fail(reply.rc);
       return std::nullopt;
@@ -303,7 +308,7 @@ class PrefixSlot final : public SpecSlot {
     return std::nullopt;
   }
 
-  void Report(std::vector<ChildName> now) {
+  void Report(std::vector<ChildName> now) REQUIRES(channel_->mu) {
     for (ChildChange& c : DiffChildren(known_, now)) {
       Event::Change change;
       change.deleted = c.deleted;
@@ -313,7 +318,7 @@ class PrefixSlot final : public SpecSlot {
     known_ = std::move(now);
   }
 
-  std::vector<ChildName> known_;  // guarded by channel_->mu
+  std::vector<ChildName> known_ GUARDED_BY(channel_->mu);
 };
 
 class ZkWatch final : public Watch {
@@ -340,7 +345,7 @@ class ZkWatch final : public Watch {
   // pushes before `cancelled` is set or not at all.
   ~ZkWatch() override {
     for (uint64_t id : ids_) conn_->RemoveWatch(id);
-    std::lock_guard<std::mutex> lock(channel_->mu);
+    MutexLock lock(channel_->mu);
     channel_->cancelled = true;
   }
 
