@@ -8,6 +8,10 @@ Duration RenewInterval(Duration ttl) { return ttl / 3; }
 
 Duration MaxProofAge(Duration ttl) { return ttl / 3; }
 
+Duration ProofSlack(Duration ttl) {
+  return std::min<Duration>(ttl / 6, std::chrono::seconds(1));
+}
+
 Duration RetryAfter(Duration ttl) {
   return std::min<Duration>(RenewInterval(ttl) / 2, std::chrono::seconds(1));
 }

@@ -35,6 +35,12 @@ Duration RenewInterval(Duration ttl);
 // fail-closed arithmetic (primitives/hold_deadline.h) budgets for this age.
 Duration MaxProofAge(Duration ttl);
 
+// How long after it is due a fresh proof may take to arrive: the round
+// trip of the renewal that carries it, or of the retry after one lost
+// answer. min(ttl/6, 1s) on every store; the fail-closed arithmetic
+// budgets for it on top of MaxProofAge.
+Duration ProofSlack(Duration ttl);
+
 // How long a renewal may go unanswered before the next is sent:
 // min(RenewInterval(ttl)/2, 1s).
 Duration RetryAfter(Duration ttl);

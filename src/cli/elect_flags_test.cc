@@ -115,7 +115,7 @@ TEST_F(ElectFlagsTest, ATtlAloneLowersTheDefaultKillAfter) {
   setenv("CONCH_TTL", "5s", 1);
   Result<ElectFlags> f = ParseElectFlags({"db", "--", "true"});
   ASSERT_TRUE(f.ok()) << f.status().message();
-  EXPECT_EQ(f->run.kill_after, milliseconds(3083));
+  EXPECT_EQ(f->run.kill_after, milliseconds(2250));
   EXPECT_TRUE(f->run.kill_after_adapted);
   // Given explicitly, the same value that fits is kept as it is.
   f = ParseElectFlags({"db", "-kill-after=5s", "--ttl", "10s", "--", "true"});

@@ -28,10 +28,10 @@ TEST(AdaptKillAfterTest, ADefaultThatCannotFailClosedBecomesTheLargestThatCan) {
   struct Case {
     Duration ttl, kill_after;
   } cases[] = {
-      {seconds(1), milliseconds(566)},   // budget 666.67 ms, margin 100 ms
-      {seconds(3), milliseconds(1849)},  // budget 2 s, margin 150 ms
-      {seconds(5), milliseconds(3083)},  // budget 3.333 s, margin 250 ms
-      {seconds(7), milliseconds(4316)},  // budget 4.667 s, margin 350 ms
+      {seconds(1), milliseconds(400)},   // budget 500 ms + 1 ns, margin 100 ms
+      {seconds(3), milliseconds(1349)},  // budget 1.5 s, margin 150 ms
+      {seconds(5), milliseconds(2250)},  // budget 2.5 s + 1 ns, margin 250 ms
+      {seconds(7), milliseconds(3316)},  // budget 3.667 s, margin 350 ms
   };
   for (const Case& c : cases) {
     RunFlags f = WithTtl(c.ttl);

@@ -12,8 +12,19 @@ Duration SafetyMargin(Duration ttl) {
   return std::clamp<Duration>(ttl / 20, milliseconds(100), seconds(1));
 }
 
+namespace {
+
+// What kill-after plus the margin must stay below: a proof of life may be
+// MaxProofAge old when the next is due, and that one may take ProofSlack to
+// arrive.
+Duration Budget(Duration ttl) {
+  return ttl - backend::MaxProofAge(ttl) - backend::ProofSlack(ttl);
+}
+
+}  // namespace
+
 Duration MaxKillAfter(Duration ttl) {
-  Duration below = ttl - backend::MaxProofAge(ttl) - SafetyMargin(ttl);
+  Duration below = Budget(ttl) - SafetyMargin(ttl);
   // Strictly below: the largest whole millisecond under the bound.
   Duration most = std::chrono::floor<milliseconds>(below - Duration(1));
   return std::max(most, Duration::zero());
@@ -29,7 +40,7 @@ Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
                  "--kill-after " + FormatDuration(kill_after) + " is negative");
   }
   Duration margin = SafetyMargin(ttl);
-  Duration budget = ttl - backend::MaxProofAge(ttl);
+  Duration budget = Budget(ttl);
   // Written so that a huge --kill-after cannot overflow the sum.
   if (kill_after >= budget - margin) {
     return Error(
@@ -38,7 +49,9 @@ Status ValidateHoldTiming(Duration ttl, Duration kill_after) {
             FormatDuration(ttl) + " cannot fail closed: kill-after plus the " +
             FormatDuration(margin) + " safety margin must stay below " +
             FormatDuration(budget) +
-            " (two thirds of the ttl); raise --ttl or lower --kill-after");
+            " (the ttl less a third of it for the renewal interval and " +
+            FormatDuration(backend::ProofSlack(ttl)) +
+            " for its answer); raise --ttl or lower --kill-after");
   }
   return Status::Ok();
 }

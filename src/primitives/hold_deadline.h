@@ -24,10 +24,12 @@ Duration SafetyMargin(Duration ttl);
 
 // Refuses settings under which the child would be signalled before a
 // renewal could ever land: a ttl that is not positive, a negative
-// kill-after, or kill_after + margin >= ttl - backend::MaxProofAge(ttl).
-// A proof of life counts from a send up to MaxProofAge old, so a child must
-// be able to run at least that long past it. What TTLs a store can grant
-// at all is the backend's rule (backend::CheckTtl).
+// kill-after, or kill_after + margin >=
+// ttl - backend::MaxProofAge(ttl) - backend::ProofSlack(ttl). A proof of
+// life counts from a send up to MaxProofAge old when the next is due, and
+// that next one takes up to ProofSlack to arrive, so a child must be able
+// to run that long past a proof. What TTLs a store can grant at all is the
+// backend's rule (backend::CheckTtl).
 Status ValidateHoldTiming(Duration ttl, Duration kill_after);
 
 // The largest kill-after that ValidateHoldTiming accepts with `ttl`, in

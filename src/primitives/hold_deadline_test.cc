@@ -30,23 +30,25 @@ TEST(HoldDeadlineTest, MarginBoundariesAreExact) {
   EXPECT_EQ(SafetyMargin(seconds(20) + nanoseconds(20)), seconds(1));
 }
 
-// kill_after + margin must stay strictly below ttl - ttl/3.
+// kill_after + margin must stay strictly below the budget:
+// ttl - ttl/3 (the proof's age) - min(ttl/6, 1 s) (its answer's slack).
 TEST(HoldDeadlineTest, FailClosedBoundaryIsExact) {
-  // ttl 3 s: margin 150 ms, budget 2 s.
-  EXPECT_TRUE(ValidateHoldTiming(seconds(3), milliseconds(1849)).ok());
+  // ttl 3 s: margin 150 ms, budget 3 s - 1 s - 500 ms = 1.5 s.
+  EXPECT_TRUE(ValidateHoldTiming(seconds(3), milliseconds(1349)).ok());
   EXPECT_TRUE(
-      ValidateHoldTiming(seconds(3), milliseconds(1850) - nanoseconds(1)).ok());
-  EXPECT_FALSE(ValidateHoldTiming(seconds(3), milliseconds(1850)).ok());
-  // ttl 1 s: margin 100 ms, budget 666.666667 ms (1 s - 333333333 ns).
-  EXPECT_TRUE(ValidateHoldTiming(seconds(1), nanoseconds(566666666)).ok());
-  EXPECT_FALSE(ValidateHoldTiming(seconds(1), nanoseconds(566666667)).ok());
-  // ttl 10 s (the default): margin 500 ms, budget 6666666667 ns.
-  EXPECT_TRUE(ValidateHoldTiming(seconds(10), nanoseconds(6166666666)).ok());
-  EXPECT_FALSE(ValidateHoldTiming(seconds(10), nanoseconds(6166666667)).ok());
-  // ttl 60 s: margin capped at 1 s, budget 40 s.
+      ValidateHoldTiming(seconds(3), milliseconds(1350) - nanoseconds(1)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(3), milliseconds(1350)).ok());
+  // ttl 1 s: margin 100 ms, budget 1 s - 333333333 ns - 166666666 ns.
+  EXPECT_TRUE(ValidateHoldTiming(seconds(1), nanoseconds(400000000)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(1), nanoseconds(400000001)).ok());
+  // ttl 10 s (the default): margin 500 ms, slack capped at 1 s, budget
+  // 10 s - 3333333333 ns - 1 s.
+  EXPECT_TRUE(ValidateHoldTiming(seconds(10), nanoseconds(5166666666)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(10), nanoseconds(5166666667)).ok());
+  // ttl 60 s: margin capped at 1 s, budget 60 s - 20 s - 1 s.
   EXPECT_TRUE(
-      ValidateHoldTiming(seconds(60), seconds(39) - nanoseconds(1)).ok());
-  EXPECT_FALSE(ValidateHoldTiming(seconds(60), seconds(39)).ok());
+      ValidateHoldTiming(seconds(60), seconds(38) - nanoseconds(1)).ok());
+  EXPECT_FALSE(ValidateHoldTiming(seconds(60), seconds(38)).ok());
 }
 
 TEST(HoldDeadlineTest, TtlAndKillAfterBoundariesAreExact) {

@@ -83,7 +83,7 @@ CONCH_TTL=3s expect_runs env_ttl elect uo --kill-after 1s -- echo ran
 step "a TTL alone lowers the default --kill-after to one that fails closed"
 expect_runs default_kill_after_vs_ttl elect uo --ttl 3s -- echo ran
 CONCH_TTL=5s CONCH_DEBUG=1 expect_runs env_ttl_alone elect uo -- echo ran
-assert_match 'kill-after not given; .* --ttl 5s, so it is 3\.083s' "$ERR" \
+assert_match 'kill-after not given; .* --ttl 5s, so it is 2\.25s' "$ERR" \
   "the debug log of the lowered --kill-after"
 
 step "--endpoints and --dial-timeout as flags, with and without http://"

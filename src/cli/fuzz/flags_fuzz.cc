@@ -19,7 +19,8 @@
 //       command, which is the words after a "--"; a ttl and kill-after that
 //       can fail closed (ValidateHoldTiming accepts them; at least 1s, in
 //       whole seconds on etcd and milliseconds on ZooKeeper; kill-after
-//       below two thirds of the ttl); endpoints that name one store; a positive
+//       below the ttl less a third of it and min(ttl/6, 1s)); endpoints that
+//       name one store; a positive
 //       hook timeout; not both --nonblock and --restart;
 //     - in those read-only modes, no command;
 //     - sema: 1 <= weight <= max, --spread means weight 1, --max was given,
@@ -195,7 +196,8 @@ void CheckRunMode(const RunFlags& run, const Line& line) {
                              : Duration(seconds(1));
   CONCH_CHECK(ttl >= seconds(1) && ttl % grain == Duration::zero());
   CONCH_CHECK(run.kill_after >= Duration::zero());
-  CONCH_CHECK(run.kill_after < ttl - ttl / 3);
+  CONCH_CHECK(run.kill_after <
+              ttl - ttl / 3 - std::min<Duration>(ttl / 6, seconds(1)));
   // Not given, --kill-after is its default of 5 s if that fits the TTL,
   // else the largest that does.
   if (!Mentions(line, "kill-after")) {
