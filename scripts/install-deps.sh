@@ -14,7 +14,8 @@ PACKAGES=(
   # ZooKeeper: the server for tests (Java), and the C client conch links
   zookeeper default-jre-headless libzookeeper-mt-dev
   procps python3 hyperfine time jq iproute2
-  # clang and its runtime for the libFuzzer fuzz targets
+  # clang: the thread-safety analysis build, and with its runtime the
+  # libFuzzer fuzz targets
   clang libclang-rt-14-dev
 )
 

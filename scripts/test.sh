@@ -37,7 +37,7 @@ cmake --preset tsa
 # Every target that holds a mutex: conch itself (all of src/) and the test
 # servers' tools; the test bodies share no locked state.
 cmake --build build-tsa -j"$jobs" --target conch conch_test_servers \
-  conch_tcp_proxy
+  conch_tcp_proxy conch_zk_tool
 
 echo "test: release build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCH_WERROR=ON

@@ -5,8 +5,7 @@
 # taken (--nonblock, --wait), and --wait 0 or negative meaning no limit.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "the child's exit code passes through"
 run code0 "$CONCH" elect ec -- true
@@ -34,19 +33,19 @@ assert_eq 0 "$(key_count ec)" "keys left under /conch/v1/elect/ec/"
 step "unreachable store: 69 once the dial timeout has passed, nothing runs"
 # conch keeps trying until the dial timeout, so it exits 69 no sooner, and
 # names the timeout it used. timeout(1) only catches a hang.
-run unreachable_flag timeout 30 "$CONCH" elect ec --endpoints 127.0.0.1:1 \
+run unreachable_flag timeout 30 "$CONCH" elect ec --endpoints "$STORE_UNREACHABLE" \
   --dial-timeout 1s -- touch "$T/ran"
-assert_eq 69 "$RC" "--endpoints 127.0.0.1:1 --dial-timeout 1s"
+assert_eq 69 "$RC" "--endpoints $STORE_UNREACHABLE --dial-timeout 1s"
 assert_le 1000 "$ELAPSED_MS" "ms until exit 69 (--dial-timeout 1s)"
 assert_match 'within 1s' "$ERR" "the error names --dial-timeout 1s"
-CONCH_ENDPOINTS=127.0.0.1:1 CONCH_DIAL_TIMEOUT=1s \
+CONCH_ENDPOINTS=$STORE_UNREACHABLE CONCH_DIAL_TIMEOUT=1s \
   run unreachable_env timeout 30 "$CONCH" elect ec -- touch "$T/ran"
-assert_eq 69 "$RC" "CONCH_ENDPOINTS=127.0.0.1:1 CONCH_DIAL_TIMEOUT=1s"
+assert_eq 69 "$RC" "CONCH_ENDPOINTS=$STORE_UNREACHABLE CONCH_DIAL_TIMEOUT=1s"
 assert_le 1000 "$ELAPSED_MS" "ms until exit 69 (CONCH_DIAL_TIMEOUT=1s)"
 assert_match 'within 1s' "$ERR" "the error names CONCH_DIAL_TIMEOUT=1s"
 CONCH_DIAL_TIMEOUT= run unreachable_default timeout 30 "$CONCH" elect ec \
-  --endpoints 127.0.0.1:1 -- touch "$T/ran"
-assert_eq 69 "$RC" "--endpoints 127.0.0.1:1 with the default 5s dial timeout"
+  --endpoints "$STORE_UNREACHABLE" -- touch "$T/ran"
+assert_eq 69 "$RC" "--endpoints $STORE_UNREACHABLE with the default 5s dial timeout"
 assert_le 5000 "$ELAPSED_MS" "ms until exit 69 (default dial timeout 5s)"
 assert_match 'within 5s' "$ERR" "the error names the default dial timeout"
 [[ ! -e $T/ran ]] || fail "the command ran although the store was unreachable"

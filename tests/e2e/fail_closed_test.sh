@@ -3,9 +3,10 @@
 # the lease could expire on the store, and the wrapper exits 70 even though
 # the store never answers again.
 #
-# The store renews a lease when it handles a renewal, which is after the
-# renewal crossed the proxy in front of it; so the lease cannot expire
-# before (the last time bytes went to the store) + ttl. The proxy reports
+# The store renews a lease when it handles a renewal (etcd), or a session
+# with every packet it receives (ZooKeeper), which is after the bytes
+# crossed the proxy in front of it; so the lease cannot expire before (the
+# last time bytes went to the store) + ttl. The proxy reports
 # that time, and the command's death is seen at once through a FIFO that
 # only the command holds open: the bound checked is the safety rule
 # itself, with no slack. (Bytes other than renewals only make that time
@@ -14,9 +15,9 @@
 source "$(dirname "$0")/common.sh"
 source "$_common_dir/../servers/proxy.sh"
 
-etcd_start
-proxy_start "$ETCD_ENDPOINTS"
-export CONCH_ENDPOINTS=$PROXY_EP
+store_start
+proxy_start "$(store_endpoint 0)"
+CONCH_ENDPOINTS=$(store_url "$PROXY_EP")
 
 # death_fifo NAME: starts a reader on FIFO $T/NAME.fifo that writes the
 # wall time in ms to $T/NAME.dead when the last writer (the command) is
@@ -48,21 +49,21 @@ bg holder "$CONCH" elect fc --ttl 3s --kill-after 1s --dial-timeout 5s -- \
 wrapper=$BG_PID
 wait_for "[[ -s $T/child.pid ]]" 30 || fail "child did not start"
 
-step "SIGSTOP etcd: the command is dead before the lease could expire"
+step "SIGSTOP the store: the command is dead before the lease could expire"
 proxy_cmd "last up" || fail "proxy does not answer"
 last_up=$PROXY_ANSWER
-etcd_freeze 0
+store_freeze 0
 [[ $last_up =~ ^[0-9]+$ ]] || fail "no bytes went to the store before the freeze: [$last_up]"
 check_dead_in_time sleeper "$last_up" 3000
 
 # It releases after the kill; that call cannot reach the store and ends at
 # the dial timeout (5 s).
-step "the wrapper exits 70 while etcd stays frozen"
+step "the wrapper exits 70 while the store stays frozen"
 wait_exit "$wrapper" 30 || fail "wrapper still running 30 s after the freeze"
 assert_eq 70 "$RC" "wrapper exit code after losing the store"
 
 step "thaw; a new holder with --ttl 5s whose command ignores SIGTERM"
-etcd_thaw 0
+store_thaw 0
 death_fifo stubborn
 bg stubborn "$CONCH" elect fc --ttl 5s --kill-after 1s --dial-timeout 5s -- sh -c "
   trap '' TERM

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A store that accepts connections but never answers (etcd SIGSTOPped):
+# A store that accepts connections but never answers (SIGSTOPped):
 # - frozen before conch starts: exit 69 within --dial-timeout plus slack,
 #   nothing runs, for elect, sema and --who alike;
 # - frozen while a waiter is queued (and never thawed): the waiter cannot
@@ -8,11 +8,10 @@
 #   its command never runs.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "frozen at start: 69 within --dial-timeout 2s plus slack, nothing runs"
-etcd_freeze 0
+store_freeze 0
 # `timeout` keeps a hanging conch from hanging the test; it would give 124.
 run start_elect timeout 60 "$CONCH" elect fz --dial-timeout 2s -- touch "$T/ran_start"
 assert_eq 69 "$RC" "elect against a frozen store"
@@ -25,7 +24,7 @@ run start_who timeout 60 "$CONCH" elect fz --who --dial-timeout 2s
 assert_eq 69 "$RC" "--who against a frozen store"
 assert_lt "$ELAPSED_MS" 12000 "ms until --who exits 69 (--dial-timeout 2s)"
 [[ ! -e $T/ran_start ]] || fail "a command ran although the store was frozen"
-etcd_thaw 0
+store_thaw 0
 assert_eq 0 "$(key_count fz)" "keys after the thaw"
 assert_eq 0 "$(sema_count fz)" "claims after the thaw"
 
@@ -40,7 +39,7 @@ waiter=$BG_PID
   fail "the waiter did not queue"
 
 step "freeze the store for good: the waiter gives up with 75, nothing runs"
-etcd_freeze 0
+store_freeze 0
 frozen=$(now_ms)
 # The session ends 6 s after its last renewal at the latest; 5 s for the
 # last call to time out, and generous slack on top.

@@ -6,8 +6,7 @@
 # the waiter behind it.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "a clean exit hands over to the queued waiter at once, not after the TTL"
 bg a "$CONCH" elect ho --ttl 30s -- sh -c "

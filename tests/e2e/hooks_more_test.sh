@@ -7,30 +7,31 @@
 # - hooks read /dev/null, while the command reads the wrapper's stdin.
 # - a hold lost while --on-acquire runs: the hook is killed, the command
 #   never starts, the wrapper exits 75 and leaves no key.
+# The holds are lost from outside by a lease revoke on etcd and, since no
+# shell can end another client's ZooKeeper session, by deleting the key on
+# ZooKeeper.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
-etcdctl=$(etcdctl_line)
+store_start
 
 # lose_hook TAG PREFIX: an --on-lose hook that records its CONCH_LEASE in
 # $T/TAG.lease and the keys under PREFIX in $T/TAG.keys, then writes
 # $T/TAG.done (so a hook that died half-way leaves no .done).
 lose_hook() {
   echo "echo \"\$CONCH_LEASE\" > '$T/$1.lease' &&
-    $etcdctl get --prefix --keys-only '$2' > '$T/$1.keys' &&
+    $(keys_line "$2") > '$T/$1.keys' &&
     echo done > '$T/$1.done'"
 }
 
 # hook_saw_own_key TAG PREFIX: prints yes when the hook's listing holds the
-# key PREFIX<its CONCH_LEASE>, no when it does not; fails when the hook did
-# not finish.
+# key under PREFIX of its CONCH_LEASE, no when it does not; fails when the
+# hook did not finish.
 hook_saw_own_key() {
   [[ -s $T/$1.done ]] || fail "$1: the on-lose hook did not finish"
   local lease
   lease=$(<"$T/$1.lease")
   [[ $lease =~ ^[0-9a-f]+$ ]] || fail "$1: CONCH_LEASE in the on-lose hook: [$lease]"
-  if grep -qxF "$2$lease" "$T/$1.keys"; then echo yes; else echo no; fi
+  if grep -qE "$(lease_key_re "$2" "$lease")" "$T/$1.keys"; then echo yes; else echo no; fi
 }
 
 step "--on-lose after SIGTERM to the wrapper: runs under the hold, exit code is the command's"
@@ -46,7 +47,8 @@ wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after SIGTERM"
 assert_eq 21 "$RC" "exit code (the command exits 21 on SIGTERM)"
 assert_eq yes "$(hook_saw_own_key sig /conch/v1/elect/hm1/)" \
   "on-lose hook after a signal found its own key"
-assert_eq "$key" "/conch/v1/elect/hm1/$(<"$T/sig.lease")" "the key the hook's CONCH_LEASE names"
+assert_match "$(lease_key_re /conch/v1/elect/hm1/ "$(<"$T/sig.lease")")" "$key" \
+  "the key vs the hook's CONCH_LEASE"
 assert_eq 0 "$(key_count hm1)" "keys after the wrapper exited"
 
 step "--on-lose after a clean exit: runs under the hold"
@@ -69,12 +71,13 @@ bg lost "$CONCH" elect hm4 --kill-after 1s --on-lose "$(lose_hook lost /conch/v1
 wrapper=$BG_PID
 wait_for "[[ -s $T/lost.pid ]]" 20 || fail "the command did not start"
 key=$(office_keys hm4)
-etcdctl_ lease revoke "$(lease_hex_of "$key")" >/dev/null || fail "lease revoke failed"
-wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the revoke"
+take_hold "$key" || fail "could not take the hold of $key"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the loss"
 assert_eq 70 "$RC" "exit code after the loss"
 assert_eq no "$(hook_saw_own_key lost /conch/v1/elect/hm4/)" \
   "on-lose hook after a loss found its own key"
-assert_eq "$key" "/conch/v1/elect/hm4/$(<"$T/lost.lease")" "the key the hook's CONCH_LEASE names"
+assert_match "$(lease_key_re /conch/v1/elect/hm4/ "$(<"$T/lost.lease")")" "$key" \
+  "the key vs the hook's CONCH_LEASE"
 
 step "hooks read /dev/null; the command reads the wrapper's stdin"
 printf 'wrapper-stdin-line\n' >"$T/input"
@@ -95,17 +98,25 @@ done
 assert_eq wrapper-stdin-line "$(cat "$T/command.read" 2>/dev/null)" "what the command read from stdin"
 
 step "a hold lost while --on-acquire runs: hook killed, no command, exit 75"
-# The revoke's own output cannot be relied on: the loss it causes sends
-# SIGTERM to the hook's group, etcdctl included. Should the revoke fail,
-# the hook would sleep 30 s and succeed, and the command would run.
+# The hook takes its own hold: etcd: revokes its lease; ZooKeeper: deletes
+# the node of its session. Its own output cannot be relied on: the loss it
+# causes sends SIGTERM to the hook's group, the client included. Should it
+# fail, the hook would sleep 30 s and succeed, and the command would run.
+if [[ $CONCH_TEST_STORE == etcd ]]; then
+  lose_own="$(etcdctl_line) lease revoke \"\$CONCH_LEASE\""
+else
+  lose_own="for k in \$('$ZK_TOOL' '$ZK_HOSTS' ls /conch/v1/elect/hm6); do
+    case \${k##*/} in \"\$CONCH_LEASE\"-*) '$ZK_TOOL' '$ZK_HOSTS' rm \"\$k\" ;; esac
+  done"
+fi
 bg acq_lost "$CONCH" elect hm6 --hook-timeout 60s --on-acquire "
   echo \$\$ > '$T/acq_hook.pid'
-  $etcdctl lease revoke \"\$CONCH_LEASE\" >/dev/null 2>&1
+  { $lose_own; } >/dev/null 2>&1
   exec sleep 30" -- touch "$T/acq_ran"
 wrapper=$BG_PID
 wait_for "[[ -s $T/acq_hook.pid ]]" 20 || fail "the on-acquire hook did not start"
 hook=$(<"$T/acq_hook.pid")
-wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after its lease was revoked"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after its hold was taken"
 assert_eq 75 "$RC" "exit code after losing the hold during --on-acquire"
 proc_alive "$hook" && fail "the on-acquire hook is still running after the wrapper exited"
 [[ ! -e $T/acq_ran ]] || fail "the command ran although the hold was lost during --on-acquire"

@@ -5,8 +5,7 @@
 # when the hold is lost.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "output order is ACQUIRE, child, LOSE"
 run order "$CONCH" elect hk --on-acquire 'echo ACQUIRE' --on-lose 'echo LOSE' -- echo CHILD
@@ -52,10 +51,10 @@ bg lost "$CONCH" elect hk --ttl 10s --kill-after 1s --on-lose "echo LOSE > '$T/l
 wrapper=$BG_PID
 wait_for "[[ -s $T/child.pid ]]" 30 || fail "child did not start"
 key=$(office_keys hk)
-[[ $key == /conch/v1/elect/hk/* ]] || fail "unexpected keys [$key]"
-etcdctl_ lease revoke "$(lease_hex_of "$key")" >/dev/null || fail "lease revoke failed"
-wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the revoke"
-assert_eq 70 "$RC" "exit code after the revoke"
+[[ $key =~ $(key_re /conch/v1/elect/hk/) ]] || fail "unexpected keys [$key]"
+take_hold "$key" || fail "could not take the hold of $key"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the hold was taken"
+assert_eq 70 "$RC" "exit code after the hold was taken"
 assert_eq LOSE "$(cat "$T/lost" 2>/dev/null)" "on-lose output after the loss"
 
 pass

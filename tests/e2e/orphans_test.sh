@@ -4,8 +4,7 @@
 # kills such descendants when the command ends, by exit or by loss.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # escape_cmd FILE: starts a setsid'd `sleep 100` (out of the command's
 # group), writes its pid to FILE, and returns at once.
@@ -28,10 +27,10 @@ wait_for "[[ -s $T/esc2.pid ]]" 30 || fail "the command did not start"
 escaped=$(<"$T/esc2.pid")
 proc_alive "$escaped" || fail "the escaped process [$escaped] should run while the hold is held"
 key=$(office_keys orph2)
-[[ $key == /conch/v1/elect/orph2/* ]] || fail "unexpected keys [$key]"
-etcdctl_ lease revoke "$(lease_hex_of "$key")" >/dev/null || fail "lease revoke failed"
-wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the revoke"
-assert_eq 70 "$RC" "exit code after the revoke"
+[[ $key =~ $(key_re /conch/v1/elect/orph2/) ]] || fail "unexpected keys [$key]"
+take_hold "$key" || fail "could not take the hold of $key"
+wait_exit "$wrapper" 20 || fail "wrapper still running 20 s after the hold was taken"
+assert_eq 70 "$RC" "exit code after the hold was taken"
 proc_alive "$escaped" && fail "escaped process $escaped outlived the lost hold"
 
 pass

@@ -6,8 +6,7 @@
 # without starting another round.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # round_cmd FILE: a command that appends "<CONCH_REV> <ms>" to $T/FILE and
 # exits 0 at once.
@@ -15,10 +14,17 @@ round_cmd() {
   echo "echo \"\$CONCH_REV \$((\$(date +%s%N) / 1000000))\" >> '$T/$1'"
 }
 
-# store_revision: the store's current revision.
-store_revision() {
+# office_revision OFFICE: a number that changes whenever a key under the
+# office is created or deleted: on etcd the store's revision; on ZooKeeper
+# the pzxid of the office's node, which must exist as a persistent node
+# (see signal_in_pause).
+office_revision() {
   local rev
-  rev=$(etcdctl_ get /conch/ -w json | jq .header.revision)
+  if [[ $CONCH_TEST_STORE == etcd ]]; then
+    rev=$(etcdctl_ get /conch/ -w json | jq .header.revision)
+  else
+    rev=$(zkctl stat "/conch/v1/elect/$1" | sed -n 's/.* pzxid=\([0-9]*\).*/\1/p')
+  fi
   [[ $rev =~ ^[0-9]+$ ]] || return 1
   echo "$rev"
 }
@@ -52,16 +58,22 @@ done
 # inside the pause (the caller tries again); otherwise checks the outcome.
 signal_in_pause() {
   local tag=pause$1 wrapper sent rev_before rev_after start1 exited
+  # ZooKeeper removes an empty container (a change of its parent's
+  # children, not of the office's) at any moment: the office's own node is
+  # made persistent, so that only keys under it change its pzxid.
+  if [[ $CONCH_TEST_STORE == zookeeper ]]; then
+    key_put "/conch/v1/elect/$tag" "" || fail "$tag: could not create the office's node"
+  fi
   bg "$tag" "$CONCH" elect "$tag" --restart --ttl 3s --kill-after 1s -- sh -c "$(round_cmd "$tag.runs")"
   wrapper=$BG_PID
   # The wrapper logs this line after releasing, right before pausing.
   wait_for "err_has $tag 'queueing again in'" 20 || fail "$tag: no pause after the first round"
   kill -TERM "$wrapper"
   sent=$(now_ms)
-  rev_before=$(store_revision) || fail "$tag: store revision"
+  rev_before=$(office_revision "$tag") || fail "$tag: store revision"
   wait_exit "$wrapper" 20 || fail "$tag: wrapper still running 20 s after SIGTERM in the pause"
   exited=$(now_ms)
-  rev_after=$(store_revision) || fail "$tag: store revision"
+  rev_after=$(office_revision "$tag") || fail "$tag: store revision"
   read -r _ start1 < <(sed -n 1p "$T/$tag.runs")
   # The first pause lasts 1 s and begins after round 1 started, so a
   # signal sent within 1 s of that start was sent inside the pause.

@@ -4,8 +4,7 @@
 # the child runs ends the loop with the child's status.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "the child runs twice, with a fresh campaign in between"
 # Each run appends "<CONCH_REV> <ms>"; the first exits 3, the second stays.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `conch sema` basics: the key /conch/v1/sema/<name>/<max>/<lease hex> on the
-# session lease, the holder JSON ("held":true once admitted, absent while
+# `conch sema` basics: the key /conch/v1/sema/<name>/<max>/<lease hex>
+# (ZooKeeper: <session hex>-<sequence>) on the session lease, the holder JSON ("held":true once admitted, absent while
 # waiting; "weight" only when not 1), the child's environment, N holders at
 # once, a waiter admitted at once (not after the leaver's 30 s TTL)
 # whichever holder leaves (the newer one too), --nonblock / --wait / a
@@ -8,8 +8,7 @@
 # exit releasing at once.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # sema_held NAME: how many of its keys say "held":true.
 sema_held() {
@@ -44,10 +43,9 @@ IFS='|' read -r name rev lease <"$T/a.env"
 assert_eq sb "$name" "CONCH_NAME"
 assert_eq "$(jq .rev <<<"$a_entry")" "$rev" "CONCH_REV vs A's key's create revision"
 assert_match '^[0-9a-f]+$' "$lease" "CONCH_LEASE (lower-case hex)"
-assert_eq "/conch/v1/sema/sb/2/$lease" "$a_key" "A's key"
-assert_match 'granted with TTL\(30s\)' "$(lease_ttl_line "$lease")" "A's lease $lease"
-assert_eq "$a_key" "$(etcdctl_ lease timetolive "$lease" --keys | grep -o '/conch/[^] ,)]*')" \
-  "keys attached to A's lease"
+assert_match "$(lease_key_re /conch/v1/sema/sb/2/ "$lease")" "$a_key" "A's key"
+assert_eq 30000 "$(lease_ttl_ms "$lease")" "TTL (ms) of A's lease $lease"
+assert_eq "$a_key" "$(lease_keys "$lease")" "keys bound to A's lease"
 
 step "holder JSON: host, wrapper pid, started, cmd, held; no weight when 1"
 a_value=$(jq -c .value <<<"$a_entry")
@@ -138,7 +136,6 @@ touch "$T/c.release"
 wait_exit "$c" 20 || fail "C did not exit after its child finished"
 assert_eq 0 "$RC" "C's exit code"
 assert_eq 0 "$(sema_count sb)" "keys right after the last holder exited"
-assert_match 'already expired|not found' "$(lease_ttl_line "$lease")" \
-  "A's lease after A exited"
+lease_gone "$lease" || fail "A's lease $lease is not gone after A exited"
 
 pass

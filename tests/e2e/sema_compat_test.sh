@@ -1,43 +1,15 @@
 #!/usr/bin/env bash
-# Semaphore keys as the original Go conch lays them out:
-# - the capacity is part of the key (/conch/v1/sema/<name>/<max>/...), so a
-#   different --max is a different semaphore: a full `--max 1` does not
-#   block `--max 2` of the same name;
-# - claims the original wrote (holder JSON without weight or held, on its
-#   own lease; keyed by lease id, or by host name for its --spread) take a
-#   unit: with --max 1 ours waits until that key is gone, then runs, and
-#   never touches the other tool's key.
+# Claims the original Go conch wrote (holder JSON without weight or held,
+# on its own lease; keyed by lease id, or by host name for its --spread)
+# take a unit: with --max 1 ours waits until that key is gone, then runs,
+# and never touches the other tool's key.
+#
+# stores: etcd
+# The original Go conch exists only on etcd, and with it its keys. That the
+# capacity is part of the key, on both stores, is sema_max_test.sh.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
-
-step "a holder on 'dm --max 1'"
-bg one "$CONCH" sema dm --max 1 -- sh -c "$(holder_sleep_cmd "$T/one.pid")"
-one=$BG_PID
-wait_for "[[ -s $T/one.pid ]]" 20 || fail "the --max 1 holder's child did not start"
-one_key=$(sema_keys dm)
-assert_match '^/conch/v1/sema/dm/1/[0-9a-f]+$' "$one_key" "the --max 1 holder's key"
-
-step "'dm --max 1' is full: --nonblock gives 75"
-run full_1 "$CONCH" sema dm --max 1 --nonblock -- touch "$T/ran_full_1"
-assert_eq 75 "$RC" "--max 1 --nonblock while the --max 1 holder runs"
-[[ ! -e $T/ran_full_1 ]] || fail "--max 1 --nonblock ran while --max 1 was full"
-
-step "'dm --max 2' is another semaphore: it runs at once, twice over"
-run other_max "$CONCH" sema dm --max 2 --nonblock -- sh -c 'exit 4'
-assert_eq 4 "$RC" "--max 2 --nonblock while the --max 1 holder runs (command exits 4)"
-bg two "$CONCH" sema dm --max 2 -- sh -c "$(holder_sleep_cmd "$T/two.pid")"
-two=$BG_PID
-wait_for "[[ -s $T/two.pid ]]" 20 || fail "the --max 2 claim did not run beside the --max 1 holder"
-run other_max_2 "$CONCH" sema dm --max 2 --nonblock -- sh -c 'exit 5'
-assert_eq 5 "$RC" "a second --max 2 claim beside the first (command exits 5)"
-assert_match '^/conch/v1/sema/dm/2/[0-9a-f]+$' "$(sema_keys dm | sed -n 2p)" "the --max 2 holder's key"
-proc_alive "$(<"$T/one.pid")" || fail "the --max 1 holder's child died"
-kill -TERM "$one" "$two"
-wait_exit "$one" 20 || fail "the --max 1 holder still runs 20 s after SIGTERM"
-wait_exit "$two" 20 || fail "the --max 2 holder still runs 20 s after SIGTERM"
-assert_eq 0 "$(sema_count dm)" "claims under dm at the end"
+store_start
 
 # original_claim NAME MAX ID: writes a claim the way the original does:
 # holder JSON without weight or held at /conch/v1/sema/NAME/MAX/ID on a
@@ -70,7 +42,7 @@ behind_original() {
     "$1: --who line of the original's claim"
   assert_match "^$2\[1/1\] WAIT +$HOST pid=$WAITER " "$(sed -n 2p <<<"$OUT")" \
     "$1: --who line of ours"
-  assert_eq "$ORIG_VALUE" "$(etcdctl_ get --print-value-only "$ORIG_KEY")" \
+  assert_eq "$ORIG_VALUE" "$(key_value "$ORIG_KEY")" \
     "$1: the original's value, untouched"
 }
 
@@ -80,7 +52,7 @@ behind_original og og
 proc_alive "$WAITER" || fail "og: ours gave up while waiting"
 
 step "the original's key is deleted: ours runs"
-assert_eq 1 "$(etcdctl_ del "$ORIG_KEY")" "keys deleted by etcdctl del"
+key_delete "$ORIG_KEY" || fail "could not delete $ORIG_KEY"
 wait_exit "$WAITER" 20 || fail "og: ours still waits 20 s after the original's key was deleted"
 assert_eq 0 "$RC" "og: exit code of ours"
 [[ -s $T/og.ran ]] || fail "og: ours did not run its command"

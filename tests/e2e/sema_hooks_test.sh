@@ -5,8 +5,7 @@
 # --restart queues again after the command exits.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "hooks run in the order ACQUIRE, command, LOSE, with CONCH_NAME"
 run order "$CONCH" sema sh1 --max 2 --on-acquire 'echo ACQUIRE $CONCH_NAME' \

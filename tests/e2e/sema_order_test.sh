@@ -5,8 +5,7 @@
 # contender runs once and exits 0.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "10 waiters queued one by one behind a holder on --max 1 run in that order"
 bg holder "$CONCH" sema so --max 1 -- sh -c "

@@ -3,12 +3,13 @@
 # runs, no key written) and the Go flag spellings that must work.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # sema_all_keys: how many keys exist under /conch/v1/sema/.
 sema_all_keys() {
-  etcdctl_ get --prefix /conch/v1/sema/ --keys-only -w json | jq '.kvs // [] | length'
+  local keys
+  keys=$(keys_under /conch/v1/sema/) || return 1
+  if [[ -z $keys ]]; then echo 0; else wc -l <<<"$keys"; fi
 }
 
 step "sema --help prints usage on stdout and exits 0"
@@ -79,16 +80,16 @@ CONCH_TTL=3s expect_runs env_ttl_alone sema su --max 1 -- echo ran
 # Not in a subshell: a failed check must end the script (or, with
 # CONCH_E2E_KEEP_GOING=1, be counted by it).
 unset CONCH_ENDPOINTS
-expect_runs endpoints_flag sema su --max 1 --endpoints "$ETCD_ENDPOINTS" \
+expect_runs endpoints_flag sema su --max 1 --endpoints "$STORE_ENDPOINTS" \
   --dial-timeout 20s -- echo ran
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+export CONCH_ENDPOINTS=$STORE_ENDPOINTS
 assert_eq 0 "$(sema_all_keys)" "keys under /conch/v1/sema/ at the end"
 
 step "unreachable store: 69 after the dial timeout given, nothing runs"
 rm -f "$T/ran"
-run unreachable timeout 20 "$CONCH" sema su --max 1 --endpoints 127.0.0.1:1 \
+run unreachable timeout 20 "$CONCH" sema su --max 1 --endpoints "$STORE_UNREACHABLE" \
   --dial-timeout 1s -- touch "$T/ran"
-assert_eq 69 "$RC" "--endpoints 127.0.0.1:1 --dial-timeout 1s"
+assert_eq 69 "$RC" "--endpoints $STORE_UNREACHABLE --dial-timeout 1s"
 assert_match 'within 1s' "$ERR" "the error names the --dial-timeout given"
 [[ ! -e $T/ran ]] || fail "the command ran although the store was unreachable"
 

@@ -8,8 +8,7 @@
 # and does not block a claim behind it that does not use --spread.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # sema_held_pids NAME: the wrapper pids of the keys marked "held":true, in
 # queue order, space-separated.
@@ -114,7 +113,7 @@ s2=$BG_PID
 wait_queued s2 || fail "second --spread claim did not queue"
 assert_eq 2 "$(sema_count ss)" "keys with both --spread claims"
 s2_key=$(sema_entries ss | sed -n 2p | jq -r .key)
-[[ $s2_key == /conch/v1/sema/ss/2/* ]] || fail "second --spread claim's key: [$s2_key]"
+[[ $s2_key =~ $(key_re /conch/v1/sema/ss/2/) ]] || fail "second --spread claim's key: [$s2_key]"
 [[ ! -e $T/s2.start ]] || fail "second --spread claim from the same host ran next to the first"
 proc_alive "$s2" || fail "second --spread claim exited while waiting"
 assert_eq "$s2_key" "$(sema_entries ss | sed -n 2p | jq -r .key)" \

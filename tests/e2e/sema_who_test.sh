@@ -6,8 +6,7 @@
 # exists, 1 when none (nothing printed), 69 when the store is unreachable.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "empty semaphore: nothing printed, exit 1"
 run empty timeout 30 "$CONCH" sema sw --max 2 --who
@@ -99,7 +98,7 @@ assert_eq "sw[1/2] HELD  $HOST pid=$b since=${started[1]} rev=${revs[1]} weight=
   "$OUT" "--who output with B alone"
 
 step "unreachable store: 69"
-CONCH_ENDPOINTS=127.0.0.1:1 run unreachable timeout 30 "$CONCH" sema sw --max 2 --who --dial-timeout 1s
+CONCH_ENDPOINTS=$STORE_UNREACHABLE run unreachable timeout 30 "$CONCH" sema sw --max 2 --who --dial-timeout 1s
 assert_eq 69 "$RC" "--who against an unreachable store"
 assert_eq "" "$OUT" "--who output against an unreachable store"
 

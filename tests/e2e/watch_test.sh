@@ -5,8 +5,7 @@
 # SIGINT ends it with exit 0. Lines must appear as they happen (flushed).
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 # expect_line WATCHNAME N EXPECTED: line N of the watcher's output must be
 # EXPECTED, and come within 20 s.
@@ -17,7 +16,8 @@ expect_line() {
   assert_eq "$3" "$(sed -n "$2p" "$file")" "$1: line $2"
 }
 
-# who_line OFFICE: the --who line for the current leader, built from etcd.
+# who_line OFFICE: the --who line for the current leader, built from the
+# store.
 who_line() {
   jq -r --arg o "$1" '"\($o) \(.value.host) pid=\(.value.pid) since=\(.value.started) rev=\(.rev)"' \
     <<<"$(leader_json "$1")"
@@ -53,10 +53,10 @@ wait_exit "$b" 20 || fail "B still running 20 s after SIGTERM"
 assert_eq 143 "$RC" "B's exit code (its child 'sleep' got SIGTERM)"
 expect_line watch 4 "wt -"
 
-step "a holder written by another tool, then its lease revoked"
+step "a holder written by another tool, then its lease or session ended"
 put_holder wt '{"host":"node-watch","pid":12345,"started":"2026-01-01T00:00:00Z"}'
 expect_line watch 5 "wt node-watch pid=12345 since=2026-01-01T00:00:00Z rev=$HOLDER_REV"
-etcdctl_ lease revoke "$HOLDER_LEASE" >/dev/null || fail "lease revoke"
+holder_end "$HOLDER_LEASE" || fail "could not end the holder's lease or session"
 expect_line watch 6 "wt -"
 
 step "SIGTERM ends the watch with exit 0"
@@ -76,7 +76,7 @@ wait_for "[[ \$(wc -l <'$T/watch_json.out') -ge 2 ]]" 20 || fail "--watch --json
 assert_eq "wj node-watch 12345 2026-01-01T00:00:00Z $HOLDER_REV" \
   "$(sed -n 2p "$T/watch_json.out" | jq -r '"\(.office) \(.host) \(.pid) \(.started) \(.rev)"')" \
   "--watch --json leader line"
-etcdctl_ lease revoke "$HOLDER_LEASE" >/dev/null || fail "lease revoke"
+holder_end "$HOLDER_LEASE" || fail "could not end the holder's lease or session"
 wait_for "[[ \$(wc -l <'$T/watch_json.out') -ge 3 ]]" 20 || fail "--watch --json: no vacancy line"
 assert_eq "$null_line" "$(sed -n 3p "$T/watch_json.out" | jq -cS .)" "--watch --json line 3"
 

@@ -5,8 +5,7 @@
 # values written by other tools are read the same way.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "vacant office: nothing printed, exit 1"
 run vacant "$CONCH" elect wo --who
@@ -65,14 +64,14 @@ assert_eq 0 "$RC" "--who --json on an office held by another tool"
 assert_eq "wf node-watch 12345 2026-01-01T00:00:00Z $first_rev" \
   "$(jq -r '"\(.office) \(.host) \(.pid) \(.started) \(.rev)"' <<<"$OUT")" \
   "--who --json fields for another tool's holder"
-etcdctl_ del "$first_key" >/dev/null || fail "del $first_key"
+key_delete "$first_key" || fail "delete $first_key"
 run foreign_next "$CONCH" elect wf --who
 assert_eq 0 "$RC" "--who after the first holder's key was deleted"
 assert_eq "wf node-b pid=222 since=2026-02-02T00:00:00Z rev=$second_rev" "$OUT" \
   "--who output after the first holder's key was deleted"
 
 step "unreachable store: 69"
-CONCH_ENDPOINTS=127.0.0.1:1 run unreachable timeout 30 "$CONCH" elect wo --who --dial-timeout 1s
+CONCH_ENDPOINTS=$STORE_UNREACHABLE run unreachable timeout 30 "$CONCH" elect wo --who --dial-timeout 1s
 assert_eq 69 "$RC" "--who against an unreachable store"
 assert_eq "" "$OUT" "--who output against an unreachable store"
 

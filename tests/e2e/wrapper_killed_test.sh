@@ -5,8 +5,7 @@
 # wrapper can take the office.
 source "$(dirname "$0")/common.sh"
 
-etcd_start
-export CONCH_ENDPOINTS=$ETCD_ENDPOINTS
+store_start
 
 step "start a holder with --ttl 3s"
 bg holder "$CONCH" elect wk --ttl 3s --kill-after 1s -- sh -c "$(holder_sleep_cmd "$T/child.pid")"
