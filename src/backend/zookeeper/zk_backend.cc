@@ -525,6 +525,7 @@ Result<Contender> ZkBackend::CreateContender(Session& session,
       out.first = NameOnly(prefix, sorted->front());
     }
   }
+  zk::NoteOwnNode(session, out.self.key);
   return out;
 }
 

@@ -76,6 +76,7 @@ class ZkSession final : public Session {
   Status End(MonoTime deadline) override;
 
   const std::shared_ptr<ZkConn>& conn() const { return conn_; }
+  void NoteOwnNode(const std::string& path) { own_nodes_.push_back(path); }
 
  private:
   void StopHeartbeat() {
@@ -105,6 +106,9 @@ class ZkSession final : public Session {
   const Duration ttl_;
   std::jthread heartbeat_;
   std::jthread closer_;  // End()'s zookeeper_close; owner thread only
+  // Ephemeral nodes this session created, deleted by End(); owner thread
+  // only.
+  std::vector<std::string> own_nodes_;
 };
 
 // The heartbeat: a sync request (zoo_async), which a follower forwards
@@ -264,6 +268,18 @@ Status ZkSession::End(MonoTime deadline) {
                  what + ": " + up.message() +
                      "; the store ends it when its timeout runs out");
   }
+  // Whoever waits behind our nodes is woken by their deletion: sent first,
+  // a plain delete is on the next holder's path rather than the client's
+  // close (which stops its threads before it sends closeSession). The
+  // deletes are not awaited: the client sends requests in order, so they
+  // go out before closeSession, and should one be lost, closeSession
+  // removes the node anyway. The names embed our session id and we created
+  // them, so an unversioned delete removes only ours.
+  for (const std::string& path : own_nodes_) {
+    int rc = conn_->Send(DeleteRequest(path, -1), [](const Reply&) {});
+    if (rc != ZOK) LogDebug(FromZk(rc, "delete " + path).message());
+  }
+  own_nodes_.clear();
   // zookeeper_close blocks up to 4.5 s against a server that stopped
   // answering; it runs on a thread of ours so that End returns by its
   // deadline (the destructor joins that thread).
@@ -299,6 +315,11 @@ Result<std::unique_ptr<Session>> OpenZkSession(const ConnOptions& base,
 std::shared_ptr<ZkConn> ConnOf(const Session& session) {
   const auto* zk = dynamic_cast<const ZkSession*>(&session);
   return zk != nullptr ? zk->conn() : nullptr;
+}
+
+void NoteOwnNode(Session& session, const std::string& path) {
+  auto* zk = dynamic_cast<ZkSession*>(&session);
+  if (zk != nullptr) zk->NoteOwnNode(path);
 }
 
 }  // namespace conch::backend::zk

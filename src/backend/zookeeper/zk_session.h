@@ -28,4 +28,9 @@ Result<std::unique_ptr<Session>> OpenZkSession(const ConnOptions& base,
 // the session, which ends with the Session) alive.
 std::shared_ptr<ZkConn> ConnOf(const Session& session);
 
+// Records that `session` (one OpenZkSession made) created the ephemeral
+// node `path`: End() deletes it before it closes the session. No-op for
+// any other Session.
+void NoteOwnNode(Session& session, const std::string& path);
+
 }  // namespace conch::backend::zk
