@@ -1,11 +1,11 @@
 // The read-only modes of `conch elect`: --who, --watch and --assert. They
 // create no session and write nothing.
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
+#include "base/event_loop.h"
 #include "base/log.h"
 #include "base/signals.h"
 #include "base/strings.h"
@@ -145,51 +145,59 @@ int ElectWatch(const ElectFlags& f, backend::Backend& backend) {
   // the two is missed; a watcher that never goes live is an unreachable
   // store.
   const MonoTime live_by = SystemClock::Get().Now() + f.run.global.dial_timeout;
-  for (;;) {
-    std::array<int, 2> fds = {signals->fd(), sink.fd()};
-    Result<int> ready = WaitReadable(
-        fds, shown ? std::nullopt : std::optional(live_by), SystemClock::Get());
-    if (!ready.ok()) {
-      LogError(ready.status().ToString());
-      return kExitUnavailable;
+  std::optional<int> exit_code;
+  EventLoop loop(SystemClock::Get());
+  // Signals first, as everywhere: a stop wins over store events.
+  EventLoop::Registration signalled = loop.OnReadable(signals->fd(), [&] {
+    std::optional<int> sig = signals->Read();
+    if (sig && (*sig == SIGINT || *sig == SIGTERM || *sig == SIGHUP ||
+                *sig == SIGQUIT)) {
+      exit_code = kExitOk;
     }
-    if (*ready < 0) {
-      return ReportStartError(
-          Error(Code::kUnavailable, "watch office " + Quote(f.office) +
-                                        ": the watch did not start"),
-          f.run.global);
-    }
-    if (*ready == 0) {
-      std::optional<int> sig = signals->Read();
-      if (sig && (*sig == SIGINT || *sig == SIGTERM || *sig == SIGHUP ||
-                  *sig == SIGQUIT)) {
-        return kExitOk;
-      }
-      continue;
-    }
+  });
+  EventLoop::Registration store = loop.OnReadable(sink.fd(), [&] {
     bool changed = false;
     for (const backend::Event& e : sink.Drain()) {
       if (e.kind == backend::Event::Kind::kWatchFailed) {
         LogError(e.status.ToString());
-        return kExitUnavailable;
+        exit_code = kExitUnavailable;
+        return;
       }
       if (e.kind == backend::Event::Kind::kWatch ||
           e.kind == backend::Event::Kind::kWatchLive) {
         changed = true;
       }
     }
-    if (!changed) continue;
+    if (!changed) return;
     auto now = ReadLeader(f, backend);
     if (!now.ok()) {
-      if (!shown) return ReportStartError(now.status(), f.run.global);
-      LogError(now.status().ToString());
-      return kExitUnavailable;
+      if (!shown) {
+        exit_code = ReportStartError(now.status(), f.run.global);
+      } else {
+        LogError(now.status().ToString());
+        exit_code = kExitUnavailable;
+      }
+      return;
     }
     if (!shown || identity(*now) != *shown) {
       print(*now);
       shown = identity(*now);
     }
+  });
+  while (!exit_code) {
+    if (!shown && SystemClock::Get().Now() >= live_by) {
+      return ReportStartError(
+          Error(Code::kUnavailable, "watch office " + Quote(f.office) +
+                                        ": the watch did not start"),
+          f.run.global);
+    }
+    Status waited = loop.RunOnce(shown ? std::nullopt : std::optional(live_by));
+    if (!waited.ok()) {
+      LogError(waited.ToString());
+      return kExitUnavailable;
+    }
   }
+  return *exit_code;
 }
 
 }  // namespace conch::cli

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 
@@ -76,32 +75,37 @@ struct Woken {
 // Waits until `wake` for conch's signals and the claim's store events, and
 // pumps the events. A stop signal ends the round with 128+N, logged as
 // "signal N <doing>".
-Woken WaitOnClaim(Claim& e, SignalFd& signals, std::optional<MonoTime> wake,
-                  const std::string& doing) {
-  std::array<int, 2> fds = {signals.fd(), e.fd()};
-  Result<int> ready = WaitReadable(fds, wake, e.clock());
-  if (!ready.ok()) {
-    LogError(ready.status().ToString());
-    return {Final(kExitNotAcquired)};
-  }
-  if (*ready == -1) return {std::nullopt, true};
-  if (*ready == 0) {
+Woken WaitOnClaim(EventLoop& loop, Claim& e, SignalFd& signals,
+                  std::optional<MonoTime> wake, const std::string& doing) {
+  Woken out;
+  bool woke = false;
+  // Signals first: a stop signal wins over store events that came with it.
+  EventLoop::Registration signalled = loop.OnReadable(signals.fd(), [&] {
+    woke = true;
     std::optional<int> sig = signals.Read();
     if (sig && supervisor::IsStopSignal(*sig)) {
       LogInfo("signal " + std::to_string(*sig) + " " + doing);
-      return {Final(ExitCodeForSignal(*sig))};
+      out.end = Final(ExitCodeForSignal(*sig));
     }
-    return {};
+  });
+  EventLoop::Registration store = loop.OnReadable(e.fd(), [&] {
+    woke = true;
+    Status s = e.Pump();
+    if (!s.ok()) LogWarn(s.ToString());
+  });
+  Status waited = loop.RunOnce(wake);
+  if (!waited.ok()) {
+    LogError(waited.ToString());
+    return {Final(kExitNotAcquired)};
   }
-  Status s = e.Pump();
-  if (!s.ok()) LogWarn(s.ToString());
-  return {};
+  out.timed_out = !woke;
+  return out;
 }
 
 // Waits until `e` holds, is lost, or the wait ends. Returns nullopt once
 // held, otherwise the round's end. The caller releases.
-std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
-                               const std::string& what) {
+std::optional<Round> AwaitHold(EventLoop& loop, Claim& e, SignalFd& signals,
+                               const RunFlags& f, const std::string& what) {
   if (e.state() == Claim::State::kWaiting) {
     if (f.nonblock) {
       LogInfo(what + " is taken; not waiting (--nonblock)");
@@ -127,7 +131,7 @@ std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
     if (e.needs_retry()) {
       wake = std::min(*wake, clock.Now() + std::chrono::milliseconds(200));
     }
-    Woken w = WaitOnClaim(e, signals, wake,
+    Woken w = WaitOnClaim(loop, e, signals, wake,
                           "while waiting; withdrawing the candidacy");
     if (w.end) return w.end;
     if (!w.timed_out) continue;
@@ -148,8 +152,9 @@ std::optional<Round> AwaitHold(Claim& e, SignalFd& signals, const RunFlags& f,
 }
 
 // Runs a hook (sh -c CMD) under the hold if it is still valid.
-RunOutcome RunHook(const std::string& what, const std::string& cmd, Claim& e,
-                   SignalFd& signals, const RunFlags& f, bool under_hold) {
+RunOutcome RunHook(EventLoop& loop, const std::string& what,
+                   const std::string& cmd, Claim& e, SignalFd& signals,
+                   const RunFlags& f, bool under_hold) {
   RunOutcome failed;
   failed.end = RunOutcome::End::kExited;
   failed.wait_status = 127 << 8;
@@ -167,8 +172,8 @@ RunOutcome RunHook(const std::string& what, const std::string& cmd, Claim& e,
   ro.what = what;
   ro.kill_after = f.kill_after;
   ro.timeout = f.hook_timeout;
-  RunOutcome out = supervisor::RunUnderHold(*hook, under_hold ? &hold : nullptr,
-                                            signals, ro, e.clock());
+  RunOutcome out = supervisor::RunUnderHold(
+      loop, *hook, under_hold ? &hold : nullptr, signals, ro);
   if (out.end != RunOutcome::End::kExited || out.wait_status != 0) {
     LogWarn(what +
             " failed: " + supervisor::DescribeWaitStatus(out.wait_status));
@@ -177,7 +182,7 @@ RunOutcome RunHook(const std::string& what, const std::string& cmd, Claim& e,
 }
 
 // One round: queue, wait, run, release.
-Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
+Round RunRound(EventLoop& loop, const MakeClaim& make_claim, SignalFd& signals,
                const RunFlags& f, const std::string& what, bool first_round) {
   std::unique_ptr<Claim> claim = make_claim();
   Claim& e = *claim;
@@ -189,16 +194,18 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
     return {code, first_round || code == kExitUsage, Duration::zero()};
   }
   // 2. Wait our turn.
-  if (std::optional<Round> r = AwaitHold(e, signals, f, what)) return *r;
+  if (std::optional<Round> r = AwaitHold(loop, e, signals, f, what)) {
+    return *r;
+  }
   LogInfo("holding " + what + " (rev " + std::to_string(e.revision()) +
           ", lease " + primitives::LeaseHex(e.session_id()) + ")");
   // A command starts only with at least kill-after and the margin left.
-  if (std::optional<Round> r = AwaitUsable(e, signals)) return *r;
+  if (std::optional<Round> r = AwaitUsable(loop, e, signals)) return *r;
   const Clock& clock = e.clock();
   // 3. The acquire hook runs only while the hold is valid.
   if (!f.on_acquire.empty()) {
     RunOutcome h =
-        RunHook("--on-acquire hook", f.on_acquire, e, signals, f, true);
+        RunHook(loop, "--on-acquire hook", f.on_acquire, e, signals, f, true);
     if (h.end == RunOutcome::End::kSignaled) {
       return Final(ExitCodeForSignal(h.signal));
     }
@@ -222,7 +229,7 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   ClaimHold hold(e);
   supervisor::RunOptions ro;
   ro.kill_after = f.kill_after;
-  RunOutcome out = supervisor::RunUnderHold(*child, &hold, signals, ro, clock);
+  RunOutcome out = supervisor::RunUnderHold(loop, *child, &hold, signals, ro);
   Round round;
   round.run_length = clock.Now() - started;
   round.exit_code = supervisor::ExitCodeFromWaitStatus(out.wait_status);
@@ -239,7 +246,8 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
   if (!f.on_lose.empty()) {
     bool intact =
         e.state() == Claim::State::kHeld && e.deadline().Usable(clock.Now());
-    RunOutcome h = RunHook("--on-lose hook", f.on_lose, e, signals, f, intact);
+    RunOutcome h =
+        RunHook(loop, "--on-lose hook", f.on_lose, e, signals, f, intact);
     if (h.end == RunOutcome::End::kSignaled) round.final = true;
   }
   // 6. Release at once so the next candidate starts now, not after a TTL.
@@ -250,23 +258,29 @@ Round RunRound(const MakeClaim& make_claim, SignalFd& signals,
 
 // Waits `delay` between rounds. Returns the exit code if a stop signal
 // came meanwhile.
-std::optional<int> PauseUnlessStopped(SignalFd& signals, Duration delay,
-                                      const Clock& clock) {
-  std::array<int, 1> fds = {signals.fd()};
-  MonoTime until = clock.Now() + delay;
-  while (clock.Now() < until) {
-    Result<int> ready = WaitReadable(fds, until, clock);
-    if (!ready.ok() || *ready != 0) continue;
+std::optional<int> PauseUnlessStopped(EventLoop& loop, SignalFd& signals,
+                                      Duration delay) {
+  std::optional<int> stopped;
+  EventLoop::Registration signalled = loop.OnReadable(signals.fd(), [&] {
     while (std::optional<int> sig = signals.Read()) {
-      if (supervisor::IsStopSignal(*sig)) return ExitCodeForSignal(*sig);
+      if (supervisor::IsStopSignal(*sig)) {
+        stopped = ExitCodeForSignal(*sig);
+        return;
+      }
     }
+  });
+  const MonoTime until = loop.clock().Now() + delay;
+  while (!stopped && loop.clock().Now() < until) {
+    Result<bool> done =
+        loop.RunUntil([&] { return stopped.has_value(); }, until);
+    if (!done.ok()) LogWarn(done.status().ToString());
   }
-  return std::nullopt;
+  return stopped;
 }
 
 }  // namespace
 
-std::optional<Round> AwaitUsable(Claim& e, SignalFd& signals) {
+std::optional<Round> AwaitUsable(EventLoop& loop, Claim& e, SignalFd& signals) {
   const Clock& clock = e.clock();
   while (!e.deadline().Usable(clock.Now())) {
     if (e.state() != Claim::State::kHeld) {
@@ -278,7 +292,7 @@ std::optional<Round> AwaitUsable(Claim& e, SignalFd& signals) {
       LogWarn("the hold could not be renewed in time; not starting");
       return Retry(kExitNotAcquired);
     }
-    Woken w = WaitOnClaim(e, signals, valid_until,
+    Woken w = WaitOnClaim(loop, e, signals, valid_until,
                           "before the command started; releasing");
     if (w.end) return w.end;
   }
@@ -319,14 +333,15 @@ int RunClaimLoop(const RunFlags& f, const MakeClaim& make_claim,
         FormatDuration(f.global.ttl) + ", so it is " +
         FormatDuration(f.kill_after));
   }
+  EventLoop loop(clock);
   RestartBackoff backoff;
   return RunRounds(
       f.restart, backoff,
       [&](bool first) {
-        return RunRound(make_claim, *signals, f, what, first);
+        return RunRound(loop, make_claim, *signals, f, what, first);
       },
       [&](Duration delay) {
-        return PauseUnlessStopped(*signals, delay, clock);
+        return PauseUnlessStopped(loop, *signals, delay);
       });
 }
 

@@ -4,6 +4,7 @@
 // with the original's backoff.
 //
 // Thread contract: owner thread only (main's: children are spawned here).
+// Every wait is a turn of the one EventLoop that RunClaimLoop creates.
 #pragma once
 
 #include <functional>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
 #include "base/signals.h"
 #include "cli/rounds.h"
 #include "cli/run_flags.h"
@@ -31,7 +33,8 @@ using MakeClaim = std::function<std::unique_ptr<primitives::Claim>()>;
 // nullopt once usable; otherwise how the round ends: 75 (not usable in
 // time, or lost), or 128+N for a stop signal N. Blocks at most until the
 // session's valid_until.
-std::optional<Round> AwaitUsable(primitives::Claim& claim, SignalFd& signals);
+std::optional<Round> AwaitUsable(EventLoop& loop, primitives::Claim& claim,
+                                 SignalFd& signals);
 
 // Runs rounds until one ends the process, and returns the exit code.
 // `what` names the hold in logs: "office \"db\"", "semaphore \"jobs\"".

@@ -2,40 +2,42 @@
 
 #include <signal.h>
 
-#include <array>
-
 namespace conch::supervisor {
 
-RunOutcome RunUnderHold(Child& child, Hold* hold, SignalFd& signals,
-                        const RunOptions& options, const Clock& clock) {
+RunOutcome RunUnderHold(EventLoop& loop, Child& child, Hold* hold,
+                        SignalFd& signals, const RunOptions& options) {
+  const Clock& clock = loop.clock();
   KillSchedule schedule(child, hold, options, clock.Now());
+  // Registered in priority order: the child's exit is seen before a signal
+  // that came with it, and both before store events. The exit itself is
+  // handled at the top of each turn, by TryReap.
+  EventLoop::Registration exited = loop.OnReadable(child.fd(), [] {});
+  EventLoop::Registration signalled = loop.OnReadable(signals.fd(), [&] {
+    while (std::optional<int> sig = signals.Read()) {
+      if (*sig == SIGCHLD) {
+        ReapOrphans();
+      } else {
+        schedule.OnSignal(*sig, clock.Now());
+      }
+    }
+  });
+  // The next Tick() applies what the events changed.
+  EventLoop::Registration store;
+  if (hold != nullptr) {
+    store = loop.OnReadable(hold->fd(), [hold] { hold->Pump(); });
+  }
   for (;;) {
     if (std::optional<int> status = child.TryReap()) {
       // Descendants that left the group (setsid) and were re-parented to
       // us go too: nothing of the command outlives it.
-      KillOrphans(-1);
+      KillOrphans();
       return schedule.Finish(*status);
     }
     schedule.Tick(clock.Now());
-    std::array<int, 3> fds = {child.fd(), signals.fd(),
-                              hold != nullptr ? hold->fd() : -1};
-    Result<int> ready = WaitReadable(fds, schedule.NextWake(), clock);
-    if (!ready.ok()) {
+    Status waited = loop.RunOnce(schedule.NextWake());
+    if (!waited.ok()) {
       // Cannot wait any more: fail closed.
-      schedule.KillNow(ready.status().ToString());
-      continue;
-    }
-    if (*ready == 1) {
-      while (std::optional<int> sig = signals.Read()) {
-        if (*sig == SIGCHLD) {
-          ReapOrphans(child.pid());
-        } else {
-          schedule.OnSignal(*sig, clock.Now());
-        }
-      }
-    } else if (*ready == 2) {
-      // The next Tick() applies what the events changed.
-      hold->Pump();
+      schedule.KillNow(waited.ToString());
     }
   }
 }

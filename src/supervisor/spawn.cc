@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 namespace conch::supervisor {
 
@@ -52,6 +53,14 @@ int ChildMain(void* arg) {
   execve(plan->path, plan->argv, plan->envp);
   plan->error = errno;
   _exit(127);
+}
+
+// The pids of every Child not yet reaped. Children belong to the process
+// (its subreaper role, its pid table), so this registry is process-wide;
+// only the owner thread spawns and reaps, so it needs no lock.
+std::set<pid_t>& LiveChildren() {
+  static std::set<pid_t> live;
+  return live;
 }
 
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
@@ -124,6 +133,7 @@ Result<Child> Child::Spawn(const SpawnOptions& options) {
   if (pid < 0) return FromErrno("spawn \"" + options.argv[0] + "\"", errno);
   Child child(pid, UniqueFd(pidfd));
   child.reaped_ = false;
+  LiveChildren().insert(pid);
   // The group exists before clone returns (the child set it up), but set it
   // from here too so a signal sent right now cannot miss it.
   ::setpgid(pid, pid);
@@ -178,6 +188,7 @@ std::optional<int> Child::TryReap() {
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   reaped_ = true;
+  LiveChildren().erase(pid_);
   return status;
 }
 
@@ -189,6 +200,7 @@ int Child::KillAndReap() {
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   reaped_ = true;
+  LiveChildren().erase(pid_);
   return status;
 }
 
@@ -254,30 +266,32 @@ Status BecomeSubreaper() {
   return Status::Ok();
 }
 
-void ReapOrphans(pid_t keep) {
+void ReapOrphans() {
   for (const ChildProc& c : ListChildren()) {
-    if (c.pid != keep && c.state == 'Z') ::waitpid(c.pid, nullptr, WNOHANG);
+    if (c.state == 'Z' && !LiveChildren().contains(c.pid)) {
+      ::waitpid(c.pid, nullptr, WNOHANG);
+    }
   }
 }
 
-void KillOrphans(pid_t keep) {
+void KillOrphans() {
   // Each round kills the children we have now; their own children are then
   // re-parented to us and show up in the next round.
   for (int round = 0; round < 100; ++round) {
     std::vector<ChildProc> children = ListChildren();
     bool any = false;
+    std::vector<pid_t> orphans;
     for (const ChildProc& c : children) {
-      if (c.pid == keep) continue;
+      if (LiveChildren().contains(c.pid)) continue;
       any = true;
+      orphans.push_back(c.pid);
       ::kill(c.pid, SIGKILL);
     }
     if (!any) return;
     // A child's own children are re-parented while it exits, before it
     // becomes a zombie, so once waitpid() returns they are ours and the
     // next round lists them.
-    for (const ChildProc& c : children) {
-      if (c.pid != keep) ::waitpid(c.pid, nullptr, 0);
-    }
+    for (pid_t pid : orphans) ::waitpid(pid, nullptr, 0);
   }
 }
 

@@ -30,6 +30,8 @@ struct SpawnOptions {
   bool stdin_null = false;        // hooks read /dev/null; children inherit
 };
 
+// Every Child not yet reaped is registered, so that the orphan sweeps below
+// leave it to its owner.
 class Child final : public SignalTarget {
  public:
   // Starts the process. kNotFound if argv[0] is not found in PATH (exit 127
@@ -71,16 +73,19 @@ class Child final : public SignalTarget {
 // KillOrphans() can still reach it.
 Status BecomeSubreaper();
 
-// Reaps children of this process that have exited, except `keep` (the
-// supervised child, whose status its Child collects). Call on SIGCHLD.
-void ReapOrphans(pid_t keep);
+// Reaps children of this process that have exited, except live Child
+// objects (each Child collects its own status through its pidfd, so
+// several may run at once). Call on SIGCHLD.
+void ReapOrphans();
 
-// SIGKILLs and reaps every child of this process except `keep`, again and
-// again as their own children are re-parented to us, until none is left
-// (at most 100 rounds: a tree 100 generations deep). Call when a command or
-// hook has ended.
-void KillOrphans(pid_t keep);
-
+// SIGKILLs and reaps every child of this process that is not a live Child,
+// again and again as their own children are re-parented to us, until none
+// is left (at most 100 rounds: a tree 100 generations deep). Call when a
+// command or hook has ended. Escaped descendants carry no mark of the
+// command they came from, so this sweeps those of every command running
+// in this process; a process that runs several commands at once needs one
+// subreaper per command to keep the sweeps apart.
+void KillOrphans();
 // Maps a wait status to conch's exit code: the exit code, or 128+signal.
 int ExitCodeFromWaitStatus(int wait_status);
 

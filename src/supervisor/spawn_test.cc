@@ -123,9 +123,31 @@ TEST(SpawnTest, DescendantsThatLeftTheGroupAreKilledAsOrphans) {
   pid_t escaped = ReadPid(pidfile);
   ASSERT_GT(escaped, 0);
   EXPECT_EQ(kill(escaped, 0), 0) << "the escaped process should still run";
-  KillOrphans(-1);
+  KillOrphans();
   EXPECT_EQ(kill(escaped, 0), -1)
       << "escaped process " << escaped << " survived";
+}
+
+// Several commands may run at once: the orphan sweeps leave every live
+// Child to its owner, which still collects its own exit status.
+TEST(SpawnTest, OrphanSweepsLeaveOtherLiveChildrenAlone) {
+  ASSERT_TRUE(BecomeSubreaper().ok());
+  Result<Child> other = Child::Spawn(Shell("sleep 60"));
+  ASSERT_TRUE(other.ok());
+  Result<Child> done = Child::Spawn(Shell("exit 0"));
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*done)), 0);
+  KillOrphans();
+  EXPECT_EQ(kill(other->pid(), 0), 0) << "the sweep killed a live Child";
+  EXPECT_FALSE(other->reaped());
+  // It exits now; a SIGCHLD sweep must not take its status.
+  other->SignalGroup(SIGTERM);
+  struct pollfd p = {other->fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 30000), 1);
+  ReapOrphans();
+  std::optional<int> status = other->TryReap();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(ExitCodeFromWaitStatus(*status), 128 + SIGTERM);
 }
 
 // The other side of the same window: a descendant that has not yet left

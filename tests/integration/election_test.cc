@@ -232,7 +232,8 @@ TEST_P(EtcdElectionTest, AHoldTakenSlowlyWaitsForARenewalBeforeTheCommand) {
 
   Result<SignalFd> signals = SignalFd::Open();
   ASSERT_TRUE(signals.ok()) << signals.status().ToString();
-  std::optional<cli::Round> ended = cli::AwaitUsable(a, *signals);
+  EventLoop loop(clock());
+  std::optional<cli::Round> ended = cli::AwaitUsable(loop, a, *signals);
   EXPECT_FALSE(ended) << "the round ended with " << ended->exit_code;
   EXPECT_TRUE(a.deadline().Usable(clock().Now()));
   EXPECT_EQ(a.state(), Election::State::kHeld);
