@@ -11,33 +11,23 @@ markdown table to FILE and the raw samples, as a markdown list, to
 DIR/samples.md. Every conch variant is compared with etcdctl; a target is
 checked on each variant ("met" lists them in column order).
 """
-import argparse
-import math
+import os
 import re
 import statistics
+import sys
 
-
-def nearest_rank(xs, p):
-    s = sorted(xs)
-    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_lib import elect_args, md_table, nearest_rank, read_samples, sample_line, \
+    write_samples  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    for flag in ("--raw", "--table", "--runs", "--rss-runs", "--hand-runs", "--dirty-runs",
-                 "--hand-settle"):
-        ap.add_argument(flag, required=True)
-    ap.add_argument("tools", nargs="+")
-    a = ap.parse_args()
+    a = elect_args(tools=True)
     tools = [t.split("=", 1)[0] for t in a.tools]
     label = dict(t.split("=", 1) for t in a.tools)
     conchs = [t for t in tools if t != "etcdctl"]
 
-    def load(name):
-        with open(f"{a.raw}/{name}") as f:
-            return [float(x) for x in f if x.strip()]
-
-    data = {m: {t: load(f"{m}_{t}") for t in tools}
+    data = {m: {t: read_samples(f"{a.raw}/{m}_{t}") for t in tools}
             for m in ("wall", "rss", "hand_fresh", "hand_settled", "dirty")}
 
     rows = []
@@ -78,21 +68,16 @@ def main():
     ratio_heads = [f"{short(c)}/etcdctl" for c in conchs]
     head = ["metric"] + [label[t] for t in tools] + ratio_heads + ["target", "met"]
     align = ["---"] + ["---:"] * (len(tools) + len(conchs)) + ["---", "---"]
-    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
     with open(a.table, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(md_table(head, align, rows)) + "\n")
 
-    with open(f"{a.raw}/samples.md", "w") as f:
-        f.write("## Raw samples\n\n")
+    write_samples(f"{a.raw}/samples.md", [
+        sample_line(f"{what}, {label[t]}", unit, data[key][t])
         for key, what, unit in (("wall", "wall time", "ms"), ("rss", "peak RSS", "KiB"),
                                 ("hand_fresh", "handover latency, fresh waiter", "ms"),
                                 ("hand_settled", "handover latency, settled waiter", "ms"),
-                                ("dirty", "Private_Dirty", "KiB")):
-            for t in tools:
-                xs = ", ".join(f"{x:g}" for x in data[key][t])
-                f.write(f"- {what}, {label[t]} ({unit}, in run order): {xs}\n")
-        f.write("\n")
+                                ("dirty", "Private_Dirty", "KiB"))
+        for t in tools])
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@
 # and leaves no key; no waiter runs while the holder holds; in d) the
 # sampled wrapper is the child's parent. The targets are reported, and do
 # not change the exit status.
-# The child commands below are single-quoted on purpose: they expand in the child.
+# The child commands here and in bench/lib.sh are single-quoted on purpose:
+# they expand in the child.
 # shellcheck disable=SC2016
 set -euo pipefail
 
@@ -81,31 +82,23 @@ for tool in "${TOOLS[@]}"; do
   [[ -x $bin ]] || die "$tool: conch binary not found or not executable: $bin"
   TOOL_BIN[$tool]=$bin
 done
-bench_require_tools etcd etcdctl python3 timeout sync date cc
-[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time, or run scripts/install-deps.sh)"
-command -v hyperfine >/dev/null || log "hyperfine not found: timing with a shell loop instead"
-[[ -r /proc/self/smaps_rollup ]] || die "/proc/<pid>/smaps_rollup is not available on this kernel"
+bench_require_tools etcd etcdctl python3
+bench_require_wrapper_tools
 export ETCDCTL_API=3
 STARTED=$SECONDS
 
 # --- scratch dir, etcd, cleanup -------------------------------------------
 # On exit, the children we recorded (sleep 30 etc.) are stopped first,
 # then the wrappers.
-# shellcheck disable=SC2317  # run by bench_cleanup
-stop_recorded_children() {
-  local pid f
-  while IFS= read -r f; do
-    pid=$(cat "$f" 2>/dev/null || true)
-    if [[ $pid =~ ^[0-9]+$ ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
-  done < <(find "$WORK" -name child_pid 2>/dev/null)
-}
 bench_workdir conch-bench stop_recorded_children
 
 bench_etcd_start
 log "etcd $(etcd --version | awk '/etcd Version/{print $3}') listening on $EP (pid $ETCD_PID)"
 
-# Build the argv for tool $1 (a conch variant or etcdctl), lock name $2,
-# then the child command.
+# What bench/lib.sh's wrapper measurements ask of the script.
+# wrapper_argv TOOL NAME CMD...: the argv of tool TOOL (a conch variant or
+# etcdctl) for lock NAME, then the child command.
+# shellcheck disable=SC2034  # ARGV: read by bench/lib.sh
 wrapper_argv() {
   local tool=$1 name=$2; shift 2
   case $tool in
@@ -113,10 +106,11 @@ wrapper_argv() {
     *)       ARGV=("${TOOL_BIN[$tool]}" elect "$name" --endpoints "$EP" -- "$@") ;;
   esac
 }
-prefix_of() {  # where tool $1 keeps its candidate keys for name $2
+# count_left TOOL NAME: how many candidate keys tool TOOL has for NAME.
+count_left() {
   case $1 in
-    etcdctl) echo "$2/" ;;
-    *)       echo "/conch/v1/elect/$2/" ;;
+    etcdctl) count_keys "$2/" ;;
+    *)       count_keys "/conch/v1/elect/$2/" ;;
   esac
 }
 
@@ -126,36 +120,16 @@ mkdir -p "$RAW"
 FAILURES=()
 
 # Sanity: each tool runs `true` under the lock and exits 0, leaving no key.
-for tool in "${TOOLS[@]}"; do
-  wrapper_argv "$tool" "b-$tool" true
-  if ! out=$(timeout 20 "${ARGV[@]}" 2>&1); then
-    die "'${ARGV[*]}' failed: ${out:-<no output>}"
-  fi
-  n=$(count_keys "$(prefix_of "$tool" "b-$tool")")
-  [[ $n -eq 0 ]] || die "$tool left $n key(s) under $(prefix_of "$tool" "b-$tool") after exiting"
-done
+sanity_true "${TOOLS[@]}"
 log "sanity: every tool runs 'true' under the lock and leaves no keys behind"
 
 # --- a) wall time, uncontended --------------------------------------------
 log "a) wall time of an uncontended run, ${TOOLS[*]} in turn: $RUNS rounds after $WARMUP untimed"
-WALL_ARGS=()
-for tool in "${TOOLS[@]}"; do
-  wrapper_argv "$tool" "b-$tool" true
-  WALL_ARGS+=("$tool" "$(printf '%q ' "${ARGV[@]}")")
-done
-interleave_wall "$RAW" "$RUNS" "$WARMUP" "${WALL_ARGS[@]}" \
-  || die "a timed run failed: $(tail -n 5 "$RAW/wall.err")"
+wall_rounds "$RUNS" "$WARMUP" "${TOOLS[@]}"
 
 # --- b) peak RSS ------------------------------------------------------------
 log "b) peak RSS, /usr/bin/time -f %M, ${TOOLS[*]} in turn: $RSS_RUNS rounds"
-for ((i = 0; i < RSS_RUNS; i++)); do
-  for tool in "${TOOLS[@]}"; do
-    wrapper_argv "$tool" "b-$tool" true
-    timeout 20 /usr/bin/time -f %M -o "$WORK/rss.tmp" "${ARGV[@]}" >/dev/null 2>"$WORK/rss.err" \
-      || die "'${ARGV[*]}' failed under /usr/bin/time: $(cat "$WORK/rss.err")"
-    tail -n 1 "$WORK/rss.tmp" >>"$RAW/rss_$tool"
-  done
-done
+rss_rounds "$RSS_RUNS" "${TOOLS[@]}"
 
 # --- c) handover latency ----------------------------------------------------
 # Two series: "fresh" touches go as soon as the waiter's key is seen (the
@@ -166,36 +140,8 @@ done
 # then becomes `stamp`, which writes the time and exits at once. The
 # waiter's command is `stamp` itself, so the figure is exit-to-exec with no
 # shell or date(1) start-up on either side (both tools pay those equally,
-# which would only blur the comparison).
+# which would only blur the comparison). One handover: lib.sh's hand_round.
 build_stamp
-# hand_round SERIES TOOL I: one handover; appends its latency (ms) to
-# $RAW/hand_SERIES_TOOL.
-hand_round() {
-  local series=$1 tool=$2 i=$3 settle=0 name prefix d hpid wpid
-  [[ $series == fresh ]] || settle=$HAND_SETTLE
-  name=hand-$tool
-  prefix=$(prefix_of "$tool" "$name")
-  d=$WORK/hand/$series/$tool/$i
-  mkdir -p "$d"
-  wait_keys "$prefix" 0 15 || die "$tool: keys under $prefix did not go away before round $i"
-  wrapper_argv "$tool" "$name" sh -c "$HAND_HOLDER_SH" sh "$d" "$STAMP"
-  timeout 60 "${ARGV[@]}" >"$d/holder.out" 2>&1 &
-  hpid=$!; BG_PIDS+=("$hpid")
-  wait_file "$d/held" 15 || die "$tool: holder did not get the lock within 15 s ($(cat "$d/holder.out"))"
-  wrapper_argv "$tool" "$name" "$STAMP" "$d/t_start"
-  timeout 60 "${ARGV[@]}" >"$d/waiter.out" 2>&1 &
-  wpid=$!; BG_PIDS+=("$wpid")
-  wait_keys "$prefix" 2 15 || die "$tool: waiter did not queue (expected 2 keys under $prefix, found $(count_keys "$prefix"))"
-  [[ ! -e $d/t_start ]] || die "$tool: waiter ran while the holder still held the lock"
-  sleep "$settle"
-  [[ ! -e $d/t_start ]] || die "$tool: waiter ran while the holder still held the lock"
-  touch "$d/go"
-  wait_bounded "$hpid" 30 || die "$tool: holder exited with $WAIT_RC ($(cat "$d/holder.out"))"
-  wait_bounded "$wpid" 30 || die "$tool: waiter exited with $WAIT_RC ($(cat "$d/waiter.out"))"
-  [[ -s $d/t_exit && -s $d/t_start ]] || die "$tool: round $i is missing a timestamp"
-  awk -v ns=$(($(cat "$d/t_start") - $(cat "$d/t_exit"))) 'BEGIN{printf "%.3f\n", ns / 1e6}' \
-    >>"$RAW/hand_${series}_$tool"
-}
 log "c) handover latency (holder's child exits -> waiter's child starts), ${TOOLS[*]} in turn: $HAND_RUNS rounds, each a fresh and a settled handover"
 for ((i = 1; i <= HAND_RUNS; i++)); do
   for series in fresh settled; do
@@ -205,38 +151,10 @@ done
 BG_PIDS=()
 
 # --- d) private dirty memory of the wrapper while its child runs ------------
-# dirty_sample TOOL I: appends the wrapper's Private_Dirty (KiB) to
-# $RAW/dirty_TOOL. Check: the sampled pid must be the child's parent, or the
-# figure is not the wrapper's.
-dirty_sample() {
-  local tool=$1 i=$2 d pid child ppid k
-  d=$WORK/dirty/$tool/$i
-  mkdir -p "$d"
-  wrapper_argv "$tool" "dirty-$tool" sh -c 'echo $$ > "$1/child_pid"; exec sleep 30' sh "$d"
-  "${ARGV[@]}" >"$d/out" 2>&1 &
-  pid=$!; BG_PIDS+=("$pid")
-  wait_file "$d/child_pid" 15 || die "$tool: child did not start within 15 s ($(cat "$d/out"))"
-  child=$(cat "$d/child_pid")
-  # Wait for the exec to sleep so the child is really running.
-  for ((k = 0; k < 200; k++)); do
-    [[ $(cat "/proc/$child/comm" 2>/dev/null) == sleep ]] && break
-    sleep 0.005
-  done
-  ppid=$(awk '/^PPid:/{print $2}' "/proc/$child/status")
-  if [[ $ppid != "$pid" ]]; then
-    FAILURES+=("$tool, Private_Dirty sample $i: the child's parent is pid $ppid, not the wrapper ($pid), so the sample is not the wrapper's")
-  fi
-  sync
-  awk '/^Private_Dirty:/{s += $2} END{print s + 0}' "/proc/$pid/smaps_rollup" >>"$RAW/dirty_$tool"
-  kill -TERM "$child" 2>/dev/null || true
-  wait_bounded "$pid" 15 || true
-  rm -f "$d/child_pid"
-}
+# lib.sh's dirty_rounds; it checks that the sampled pid is the child's
+# parent.
 log "d) Private_Dirty of the wrapper while its child (sleep 30) runs, ${TOOLS[*]} in turn: $DIRTY_RUNS rounds"
-for ((i = 1; i <= DIRTY_RUNS; i++)); do
-  for tool in "${TOOLS[@]}"; do dirty_sample "$tool" "$i"; done
-done
-BG_PIDS=()
+dirty_rounds "$DIRTY_RUNS" "${TOOLS[@]}"
 
 # --- report ------------------------------------------------------------------
 TABLE=$WORK/table.md
@@ -256,11 +174,7 @@ if [[ -n $OUT ]]; then
     done
     echo "- etcd on $EP, ETCDCTL_API=3"
     echo "- wall-time method: $WALL_METHOD"
-    echo
-    cat "$TABLE"
-    echo
-    for f in "${FAILURES[@]}"; do echo "**Check failed:** $f"; echo; done
-    cat "$RAW/samples.md"
+    bench_out_results "$TABLE" "$RAW/samples.md" "${FAILURES[@]}"
   } >"$OUT"
 fi
 
@@ -271,8 +185,4 @@ done
 about+=("wall time: $WALL_METHOD; the run took ${ELAPSED} s")
 bench_summary "conch elect vs etcdctl lock" "$TABLE" "${about[@]}"
 [[ -z $OUT ]] || { echo; echo "raw results written to $OUT"; }
-if ((${#FAILURES[@]})); then
-  echo
-  for f in "${FAILURES[@]}"; do echo "CHECK FAILED: $f"; done
-  exit 1
-fi
+exit_on_failures

@@ -25,7 +25,7 @@
 #      applied by etcd with an fsync, and the watch event to the waiter)
 #   3. -> waiter logs "holding"
 #   4. -> waiter's command runs its first instruction (stamp): spawn, exec
-# and, for reference, holder: "command reaped" -> "lease revoked" (the
+# and, for reference, holder: "command reaped" -> "session ended" (the
 # LeaseRevoke round trip as the holder sees it; it overlaps step 2).
 # Exits non-zero if a handover goes wrong or a log line is missing.
 # The child commands below are single-quoted on purpose: they expand in the child.
@@ -132,7 +132,7 @@ for name in ("settled", "fresh"):
         d = f"{work}/{name}/{i}"
         t_exit, t_start = ns(f"{d}/t_exit"), ns(f"{d}/t_start")
         reaped = log_time(f"{d}/holder.log", "command reaped", t_exit)
-        revoked = log_time(f"{d}/holder.log", "lease revoked", t_exit)
+        revoked = log_time(f"{d}/holder.log", "session ended", t_exit)
         gone = log_time(f"{d}/waiter.log", "predecessor gone", t_exit)
         holding = log_time(f"{d}/waiter.log", "holding ", t_exit)
         vals = [reaped - t_exit, gone - reaped, holding - gone, t_start - holding,

@@ -87,18 +87,7 @@ grep -q '^grpc_server_handled_total{' "$WORK/metrics.check" \
   || die "etcd's metrics have no grpc_server_handled_total"
 # Saves a snapshot to $1 once etcd's unary and Watch counters stood still
 # for SETTLE seconds (every waiter has queued, read and opened its watch).
-quiet_snapshot() {
-  local a b deadline=$((SECONDS + 60))
-  a=$(curl_metrics "$1.tmp") || die "cannot read etcd's metrics"
-  while :; do
-    sleep "$SETTLE"
-    b=$(curl_metrics "$1") || die "cannot read etcd's metrics"
-    [[ $a != "$b" ]] || break
-    ((SECONDS < deadline)) || die "etcd's request counters did not settle within 60 s"
-    a=$b
-  done
-  rm -f "$1.tmp"
-}
+quiet_snapshot() { wait_settled "etcd's request counters" curl_metrics "$1"; }
 
 # The stamp helper: writes CLOCK_REALTIME in ns to the file $1 and exits.
 build_stamp
@@ -124,8 +113,8 @@ LIMIT=300  # seconds any one wrapper may live (timeout(1))
 # metrics_before/metrics_after.
 run_queue() {
   local d=$1 name=$2 max=$3 gates=$4 n=$5 batch=$6 ttl=$7 metrics=$8
-  local prefix="/conch/v1/sema/$name/$max/" k i j pid stamps
-  local -a gpids=() wpids=()
+  local prefix="/conch/v1/sema/$name/$max/" k pid
+  local -a gpids=()
   mkdir -p "$d"
   local conch=("$CONCH_BIN" sema "$name" --max "$max" --ttl "$ttl" --endpoints "$EP" --)
   for ((k = 1; k <= gates; k++)); do
@@ -133,42 +122,22 @@ run_queue() {
     pid=$!; BG_PIDS+=("$pid"); gpids+=("$pid")
     wait_file "$d/held_$k" 15 || die "$name: gate holder $k did not get a unit within 15 s ($(cat "$d/gate_$k.out"))"
   done
-  for ((i = 1; i <= n; i += batch)); do
-    for ((j = i; j < i + batch && j <= n; j++)); do
-      timeout "$LIMIT" "${conch[@]}" "$STAMP" "$d/w_$j" >"$d/w_$j.out" 2>&1 &
-      pid=$!; BG_PIDS+=("$pid"); wpids+=("$pid")
-    done
-    wait_keys "$prefix" "$((gates + j - 1))" 60 \
-      || die "$name: expected $((gates + j - 1)) keys under $prefix, found $(count_keys "$prefix")"
-  done
+  queue_waiters "$d" "$n" "$batch" "$gates" conch count_keys "$prefix"
   etcdctl --endpoints "$EP" get --prefix -w json "$prefix" >"$d/queue.json"
   if ((metrics)); then quiet_snapshot "$d/metrics_before"; else quiet_snapshot "$d/metrics_settled"; fi
-  stamps=("$d"/w_*[0-9])
-  [[ ! -e ${stamps[0]} ]] || die "$name: a waiter ran while the gate held every unit"
+  count_stamps "$d"
+  ((STAMPED == 0)) || die "$name: a waiter ran while the gate held every unit"
   touch "$d/go"
   # Wait for every waiter's stamp without calling etcd (no requests of our
   # own between the two snapshots), then reap everybody.
-  local deadline=$((SECONDS + 120))
-  while :; do
-    stamps=("$d"/w_*[0-9])
-    [[ -e ${stamps[0]} ]] || stamps=()
-    ((${#stamps[@]} < n)) || break
-    if ((SECONDS >= deadline)); then
-      log "$name: only ${#stamps[@]} of $n waiters ran within 120 s of the release; holders and waiters now:"
-      timeout 10 "$CONCH_BIN" sema "$name" --max "$max" --who --endpoints "$EP" >&2 || true
-      die "$name: waiters did not drain"
-    fi
-    sleep 0.05
-  done
+  if ! wait_stamps "$d" "$n" 120; then
+    log "$name: only $STAMPED of $n waiters ran within 120 s of the release; holders and waiters now:"
+    timeout 10 "$CONCH_BIN" sema "$name" --max "$max" --who --endpoints "$EP" >&2 || true
+    die "$name: waiters did not drain"
+  fi
   : >"$d/rcs"
-  for k in "${!gpids[@]}"; do
-    wait_bounded "${gpids[k]}" 30 || true
-    echo "gate $((k + 1)) $WAIT_RC" >>"$d/rcs"
-  done
-  for i in "${!wpids[@]}"; do
-    wait_bounded "${wpids[i]}" 30 || true
-    echo "w $((i + 1)) $WAIT_RC" >>"$d/rcs"
-  done
+  reap_into "$d/rcs" gate "${gpids[@]}"
+  reap_into "$d/rcs" w "${WAITER_PIDS[@]}"
   BG_PIDS=()
   if ((metrics)); then quiet_snapshot "$d/metrics_after"; fi
   wait_keys "$prefix" 0 15 || die "$name: $(count_keys "$prefix") key(s) left under $prefix after every claim exited"
@@ -198,12 +167,7 @@ json.dump({"tp_waiters": $TP_WAITERS, "tp_maxes": [${TP_MAXES// /, }], "tp_round
            "settle": "$SETTLE"}, open(sys.argv[1], "w"))
 PY
 TABLE=$WORK/table.md
-report_rc=0
-python3 "$ROOT/bench/sema_report.py" "$RUNS" "$TABLE" || report_rc=$?
-[[ -s $TABLE ]] || die "the report failed (exit $report_rc)"
-if [[ -n $KEEP ]]; then
-  mkdir -p "$KEEP" && cp -r "$RUNS"/. "$KEEP"/ && log "runs kept in $KEEP"
-fi
+report_runs sema_report.py "$RUNS" "$TABLE"
 ELAPSED=$((SECONDS - STARTED))
 if [[ -n $OUT ]]; then
   {
@@ -211,14 +175,11 @@ if [[ -n $OUT ]]; then
       "CONCH_BIN=$CONCH_BIN, SETTLE=$SETTLE; the run took ${ELAPSED} s"
     machine_info "$CONCH_BIN"
     echo "- etcd on $EP; settle: etcd's unary and Watch counters unchanged for $SETTLE s before each release"
-    echo
-    cat "$TABLE"
-    echo
-    cat "$RUNS/samples.md"
+    bench_out_results "$TABLE" "$RUNS/samples.md"
   } >"$OUT"
 fi
 
 bench_summary "conch sema: handoffs" "$TABLE" \
   "etcd $ETCD_VERSION on $EP, $(nproc) CPUs, Linux $(uname -r); conch: $CONCH_BIN; repository at $(repo_state); the run took ${ELAPSED} s"
 [[ -z $OUT ]] || { echo; echo "raw results written to $OUT"; }
-exit "$report_rc"
+exit "$REPORT_RC"

@@ -26,21 +26,18 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from etcd_metrics import parse  # noqa: E402
+from report_lib import check_queue, check_rcs, exit_on_musts, label_row, label_table_head, \
+    queue_distance, read_int, write_samples, write_table  # noqa: E402
 
 runs, table_path = sys.argv[1], sys.argv[2]
 P = json.load(open(f"{runs}/params.json"))
 broken = []  # broken musts
 
 
-def stamp(path):
-    with open(path) as f:
-        return int(f.read().strip())
-
-
 def load_run(label, n, gates, max_units):
     d = f"{runs}/{label}"
-    release = min(stamp(f"{d}/gate_exit_{k}") for k in range(1, gates + 1))
-    starts = {i: stamp(f"{d}/w_{i}") for i in range(1, n + 1)}
+    release = min(read_int(f"{d}/gate_exit_{k}") for k in range(1, gates + 1))
+    starts = {i: read_int(f"{d}/w_{i}") for i in range(1, n + 1)}
     last = max(starts.values())
     # Queue order: create revision of each waiter's key; the waiter's index
     # is the last argument of its command (stamp .../w_I) in the holder JSON.
@@ -51,22 +48,10 @@ def load_run(label, n, gates, max_units):
         last_arg = v.get("cmd", "").rsplit("/", 1)[-1]
         if last_arg.startswith("w_"):
             rev[int(last_arg[2:])] = int(kv["create_revision"])
-    queue_rank = {i: r for r, i in enumerate(sorted(rev, key=rev.get))}
-    start_rank = {i: r for r, i in enumerate(sorted(starts, key=starts.get))}
-    disp = max(abs(queue_rank[i] - start_rank[i]) for i in rev) if len(rev) == n else None
-    rcs = [line.split() for line in open(f"{d}/rcs") if line.strip()]
-    bad = [f"{who} {i} exited {rc}" for who, i, rc in rcs if rc != "0"]
-    if bad:
-        broken.append(f"{label}: every wrapper must exit 0, but " + ", ".join(bad))
-    if len(rev) != n:
-        broken.append(f"{label}: the queue read before the release must hold all {n} waiter keys; "
-                      f"it holds {len(rev)}")
-    early = [i for i, t in starts.items() if t < release]
-    if early:
-        broken.append(f"{label}: no waiter may start before the gate releases; waiters {early} did")
+    disp, out_of_order = queue_distance(rev, starts)
+    bad = check_rcs(f"{d}/rcs", label, broken)
+    check_queue(label, n, rev, starts, release, broken, what="waiter keys")
     if max_units == 1 and disp:
-        out_of_order = sorted((i for i in rev if queue_rank[i] != start_rank[i]),
-                              key=queue_rank.get)
         broken.append(f"{label}: on --max 1 the distance from queue order must be 0; it is {disp} "
                       f"(waiters out of place, in queue order: {out_of_order[:10]})")
     return dict(elapsed_ms=(last - release) / 1e6, disp=disp, bad=len(bad),
@@ -141,7 +126,7 @@ rows = []
 
 
 def row(label, f):
-    rows.append(f"| {label} | " + " | ".join(f(w, *req[w]) for w in ws) + " |")
+    rows.append(label_row(label, [f(w, *req[w]) for w in ws]))
 
 
 def unary(m):
@@ -171,9 +156,7 @@ row("max. distance from queue order",
 lines += ["",
           f"### 2. Store requests per handoff (`--max 1`, `--ttl {P['req_ttl']}`, W waiters "
           f"behind 1 gate holder; a handoff = one waiter admitted)",
-          "",
-          "| | " + " | ".join(f"W = {w}" for w in ws) + " |",
-          "| --- |" + " ---: |" * len(ws)] + rows
+          ""] + label_table_head([f"W = {w}" for w in ws]) + rows
 
 # Herd-free: per-handoff costs must not grow with the queue.
 if len(ws) >= 2:
@@ -185,30 +168,23 @@ if len(ws) >= 2:
                           f"figure at W={long_}; they are {a:.2f} at W={short} and {b:.2f} "
                           f"at W={long_}")
 
-table = "\n".join(lines) + "\n"
-if broken:
-    table += "\n" + "".join(f"**Must broken:** {b}\n\n" for b in broken)
-with open(table_path, "w") as f:
-    f.write(table)
+write_table(table_path, lines, broken)
 
-with open(f"{runs}/samples.md", "w") as f:
-    f.write("## Raw samples\n\n")
-    f.write("Waiters' command start times, ms after the release (first gate holder's command "
-            "exit), in start order:\n\n")
-    for m, rs in tp.items():
-        for i, r in enumerate(rs, 1):
-            f.write(f"- throughput, --max {m}, round {i}: "
-                    + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
-    for w, (r, m) in req.items():
-        f.write(f"- requests, W={w}: " + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
-    f.write("\nCounter deltas between the two snapshots of etcd's metrics:\n\n")
-    for w, (r, m) in req.items():
-        by_method = json.dumps({k: int(v) for k, v in sorted(m["unary"].items())})
-        f.write(f"- W={w}: unary by method {by_method}, not OK {m['unary_err']:.0f}; "
-                f"Watch messages received {m['watch_msgs']:.0f}, Watch streams opened "
-                f"{m['watch_streams']:.0f}; LeaseKeepAlive messages received {m['ka_msgs']:.0f}\n")
-    f.write("\n")
+samples = ["Waiters' command start times, ms after the release (first gate holder's command "
+           "exit), in start order:\n\n"]
+for m, rs in tp.items():
+    for i, r in enumerate(rs, 1):
+        samples.append(f"- throughput, --max {m}, round {i}: "
+                       + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
+for w, (r, m) in req.items():
+    samples.append(f"- requests, W={w}: " + ", ".join(f"{x:.2f}" for x in r["starts"]) + "\n")
+samples.append("\nCounter deltas between the two snapshots of etcd's metrics:\n\n")
+for w, (r, m) in req.items():
+    by_method = json.dumps({k: int(v) for k, v in sorted(m["unary"].items())})
+    samples.append(f"- W={w}: unary by method {by_method}, not OK {m['unary_err']:.0f}; "
+                   f"Watch messages received {m['watch_msgs']:.0f}, Watch streams opened "
+                   f"{m['watch_streams']:.0f}; LeaseKeepAlive messages received "
+                   f"{m['ka_msgs']:.0f}\n")
+write_samples(f"{runs}/samples.md", samples)
 
-for b in broken:
-    print(f"sema_report: MUST BROKEN: {b}", file=sys.stderr)
-sys.exit(1 if broken else 0)
+exit_on_musts("sema_report", broken)
