@@ -271,15 +271,19 @@ Status ZkSession::End(MonoTime deadline) {
   // Whoever waits behind our nodes is woken by their deletion: sent first,
   // a plain delete is on the next holder's path rather than the client's
   // close (which stops its threads before it sends closeSession). The
-  // deletes are not awaited: the client sends requests in order, so they
-  // go out before closeSession, and should one be lost, closeSession
-  // removes the node anyway. The names embed our session id and we created
-  // them, so an unversioned delete removes only ours.
-  for (const std::string& path : own_nodes_) {
-    int rc = conn_->Send(DeleteRequest(path, -1), [](const Reply&) {});
-    if (rc != ZOK) LogDebug(FromZk(rc, "delete " + path).message());
+  // answers are awaited before the close: the client leaks the bookkeeping
+  // of requests still pending when it closes, which a long-lived process
+  // must not. Should a delete fail, closeSession removes the node anyway.
+  // The names embed our session id and we created them, so an unversioned
+  // delete removes only ours.
+  if (!own_nodes_.empty()) {
+    std::vector<Request> deletes;
+    for (const std::string& path : own_nodes_) {
+      deletes.push_back(DeleteRequest(path, -1));
+    }
+    own_nodes_.clear();
+    conn_->CallAll(deletes, deadline);
   }
-  own_nodes_.clear();
   // zookeeper_close blocks up to 4.5 s against a server that stopped
   // answering; it runs on a thread of ours so that End returns by its
   // deadline (the destructor joins that thread).
