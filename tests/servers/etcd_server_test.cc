@@ -3,6 +3,7 @@
 #include "servers/etcd_server.h"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -13,13 +14,23 @@
 namespace conch::testing {
 namespace {
 
-// The value of `key` as read through `endpoints`, or "" on any failure.
+// The value of `key` as read through `endpoints`, or "" if no read
+// succeeds within 30 s. A read fails while the cluster elects a new leader
+// (after a member is killed, and longer on a loaded machine), so failed
+// reads are repeated until one is answered.
 std::string Get(const std::string& endpoints, const std::string& key) {
-  EtcdctlResult got = RunEtcdctl(endpoints, {"get", "--print-value-only", key});
-  if (got.exit_code != 0) return "";
-  while (!got.output.empty() && got.output.back() == '\n')
-    got.output.pop_back();
-  return got.output;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    EtcdctlResult got =
+        RunEtcdctl(endpoints, {"get", "--print-value-only", key});
+    if (got.exit_code == 0) {
+      while (!got.output.empty() && got.output.back() == '\n')
+        got.output.pop_back();
+      return got.output;
+    }
+    if (std::chrono::steady_clock::now() >= until) return "";
+  }
 }
 
 bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
