@@ -1,9 +1,8 @@
 #include "base/event_loop.h"
 
-#include <errno.h>
-#include <poll.h>
-
 #include <vector>
+
+#include "base/signals.h"
 
 namespace conch {
 
@@ -53,46 +52,29 @@ void EventLoop::RunDueTimers() {
 }
 
 Status EventLoop::RunOnce(std::optional<MonoTime> wake) {
-  std::vector<struct pollfd> pfds;
+  std::vector<int> fds;
   std::vector<uint64_t> ids;
   std::optional<MonoTime> deadline = wake;
   for (const auto& [id, e] : entries_) {
     if (e.when && (!deadline || *e.when < *deadline)) deadline = e.when;
     if (e.fd >= 0) {
-      pfds.push_back({e.fd, POLLIN, 0});
+      fds.push_back(e.fd);
       ids.push_back(id);
     }
   }
-  for (;;) {
-    struct timespec ts;
-    struct timespec* tsp = nullptr;
-    if (deadline) {
-      Duration left = *deadline - clock_.Now();
-      if (left < Duration::zero()) left = Duration::zero();
-      ts.tv_sec =
-          std::chrono::duration_cast<std::chrono::seconds>(left).count();
-      ts.tv_nsec = (left - std::chrono::seconds(ts.tv_sec)).count();
-      tsp = &ts;
+  // The lowest ready index is the ready fd registered first.
+  Result<int> ready = WaitReadable(fds, deadline, clock_);
+  if (!ready.ok()) return ready.status();
+  if (*ready >= 0) {
+    auto it = entries_.find(ids[*ready]);
+    if (it != entries_.end()) {
+      // A copy: the handler may remove its own registration.
+      Handler handler = it->second.handler;
+      handler();
     }
-    int n = ::ppoll(pfds.data(), pfds.size(), tsp, nullptr);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return FromErrno("poll", errno);
-    }
-    if (n > 0) {
-      for (size_t i = 0; i < pfds.size(); ++i) {
-        if (pfds[i].revents == 0) continue;
-        auto it = entries_.find(ids[i]);
-        if (it == entries_.end()) continue;
-        // A copy: the handler may remove its own registration.
-        Handler handler = it->second.handler;
-        handler();
-        break;
-      }
-    }
-    RunDueTimers();
-    return Status::Ok();
   }
+  RunDueTimers();
+  return Status::Ok();
 }
 
 Result<bool> EventLoop::RunUntil(const std::function<bool()>& done,
