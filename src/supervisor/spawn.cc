@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,8 +20,6 @@
 
 namespace conch::supervisor {
 
-namespace {
-
 // Everything the new process needs, prepared before clone() so that the
 // child only makes async-signal-safe system calls.
 struct ExecPlan {
@@ -28,14 +27,17 @@ struct ExecPlan {
   char* const* argv;
   char* const* envp;
   pid_t parent;
-  int devnull;  // -1: keep stdin
-  int error;    // written by the child (shared memory) if exec fails
+  int devnull;     // -1: keep stdin
+  int error;       // written by the child (shared memory) if exec fails
+  bool own_group;  // false under a reaper, which leads the group
 };
+
+namespace {
 
 int ChildMain(void* arg) {
   auto* plan = static_cast<ExecPlan*>(arg);
   // Own process group: signals reach the command's whole tree.
-  setpgid(0, 0);
+  if (plan->own_group) setpgid(0, 0);
   // Die with the thread that spawned us; the check closes the race where the
   // parent died before prctl ran.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -55,12 +57,118 @@ int ChildMain(void* arg) {
   _exit(127);
 }
 
+// What a reaper tells its parent once the command has started.
+struct ReaperReport {
+  pid_t command;  // the command's pid, or -1
+  int error;      // errno if the command could not be started, else 0
+};
+
+// Kills and reaps every child of the calling process, round after round as
+// their own children are re-parented to it, until none is left (at most
+// 100 rounds). System calls only: it runs in a fork of a threaded process.
+void SweepChildrenRaw() {
+  // "/proc/self/task/<pid>/children", without allocating.
+  char path[64] = "/proc/self/task/";
+  char digits[16];
+  int nd = 0;
+  for (unsigned long v = static_cast<unsigned long>(getpid()); v != 0;
+       v /= 10) {
+    digits[nd++] = static_cast<char>('0' + v % 10);
+  }
+  size_t len = strlen(path);
+  while (nd > 0) path[len++] = digits[--nd];
+  memcpy(path + len, "/children", sizeof("/children"));
+  for (int round = 0; round < 100; ++round) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    pid_t pids[256];
+    int count = 0;
+    long current = -1;
+    char buf[512];
+    for (ssize_t n; count < 256 && (n = read(fd, buf, sizeof(buf))) > 0;) {
+      for (ssize_t i = 0; i < n && count < 256; ++i) {
+        if (buf[i] >= '0' && buf[i] <= '9') {
+          current = (current < 0 ? 0 : current * 10) + (buf[i] - '0');
+        } else if (current >= 0) {
+          pids[count++] = static_cast<pid_t>(current);
+          current = -1;
+        }
+      }
+    }
+    if (current >= 0 && count < 256)
+      pids[count++] = static_cast<pid_t>(current);
+    close(fd);
+    if (count == 0) return;
+    for (int i = 0; i < count; ++i) kill(pids[i], SIGKILL);
+    for (int i = 0; i < count; ++i) {
+      while (waitpid(pids[i], nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+}
+
+// The reaper (SpawnOptions::own_reaper), in a fork of conch: system calls
+// only. `plan` is its own copy; `stack` is for the command's vfork.
+[[noreturn]] void ReaperMain(ExecPlan plan, char* stack_top, int report_fd) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != plan.parent) _exit(127);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Signals to the group are for the command; SIGCHLD stays default so
+  // that exited children wait for waitpid.
+  struct sigaction act;
+  memset(&act, 0, sizeof(act));
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    act.sa_handler = sig == SIGCHLD ? SIG_DFL : SIG_IGN;
+    sigaction(sig, &act, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  plan.parent = getpid();
+  plan.own_group = false;
+  plan.error = 0;
+  pid_t command =
+      clone(ChildMain, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  ReaperReport report{command, command < 0 ? errno : plan.error};
+  ssize_t unused = write(report_fd, &report, sizeof(report));
+  (void)unused;
+  close(report_fd);
+  if (command < 0) _exit(127);
+  int status = 0;
+  for (;;) {
+    pid_t w = waitpid(-1, &status, 0);
+    if (w == command) break;
+    if (w < 0 && errno != EINTR) _exit(127);
+  }
+  SweepChildrenRaw();
+  if (WIFSIGNALED(status)) {
+    // End by the same signal, without a core file of our own.
+    const int sig = WTERMSIG(status);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    act.sa_handler = SIG_DFL;
+    sigaction(sig, &act, nullptr);
+    kill(getpid(), sig);
+    _exit(128 + sig);
+  }
+  _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
 // The pids of every Child not yet reaped. Children belong to the process
 // (its subreaper role, its pid table), so this registry is process-wide;
 // only the owner thread spawns and reaps, so it needs no lock.
 std::set<pid_t>& LiveChildren() {
   static std::set<pid_t> live;
   return live;
+}
+
+Status ExecError(const std::string& name, int error) {
+  Status s = FromErrno("exec \"" + name + "\"", error);
+  if (error == ENOENT) return Error(Code::kNotFound, s.message());
+  return Error(Code::kInvalidArgument, s.message());
 }
 
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
@@ -118,14 +226,15 @@ Result<Child> Child::Spawn(const SpawnOptions& options) {
     devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!devnull.valid()) return FromErrno("open /dev/null", errno);
   }
-  ExecPlan plan{path->c_str(), argv.data(),   envp.data(),
-                ::getpid(),    devnull.get(), 0};
+  ExecPlan plan{path->c_str(), argv.data(), envp.data(), ::getpid(),
+                devnull.get(), 0,           true};
+  constexpr size_t kStackSize = 64 * 1024;
+  std::vector<char> stack(kStackSize);
+  if (options.own_reaper) return SpawnWithReaper(options, plan, stack);
 
   // CLONE_VM|CLONE_VFORK: no copy of conch's memory and no fork handlers of
   // gRPC's; we resume once the child has exec'd or failed. CLONE_PIDFD gives
   // a pollable handle that cannot refer to a recycled pid.
-  constexpr size_t kStackSize = 64 * 1024;
-  std::vector<char> stack(kStackSize);
   int pidfd = -1;
   pid_t pid =
       ::clone(ChildMain, stack.data() + stack.size(),
@@ -139,15 +248,60 @@ Result<Child> Child::Spawn(const SpawnOptions& options) {
   ::setpgid(pid, pid);
   if (plan.error != 0) {
     child.KillAndReap();
-    Status s = FromErrno("exec \"" + options.argv[0] + "\"", plan.error);
-    if (plan.error == ENOENT) return Error(Code::kNotFound, s.message());
-    return Error(Code::kInvalidArgument, s.message());
+    return ExecError(options.argv[0], plan.error);
   }
+  return child;
+}
+
+Result<Child> Child::SpawnWithReaper(const SpawnOptions& options,
+                                     const ExecPlan& plan,
+                                     std::vector<char>& stack) {
+  const std::string what = "spawn \"" + options.argv[0] + "\"";
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return FromErrno(what, errno);
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
+  // fork(), not clone(): the reaper lives on in a copy of this process, and
+  // fork lets the sanitizers' and the C library's own locks be consistent
+  // in that copy.
+  pid_t pid = ::fork();
+  if (pid < 0) return FromErrno(what, errno);
+  if (pid == 0) {
+    ReaperMain(plan, stack.data() + stack.size(), report_write.get());
+  }
+  report_write.reset();
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  Child child(pid, std::move(pidfd));
+  child.reaped_ = false;
+  LiveChildren().insert(pid);
+  ::setpgid(pid, pid);
+  if (!child.pidfd_.valid()) {
+    const int error = errno;
+    child.KillAndReap();
+    return FromErrno(what + ": pidfd_open", error);
+  }
+  ReaperReport got{-1, 0};
+  ssize_t n;
+  while ((n = ::read(report_read.get(), &got, sizeof(got))) < 0 &&
+         errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(sizeof(got)) || got.command < 0) {
+    const int error = got.error;
+    child.KillAndReap();
+    if (error != 0) return FromErrno(what, error);
+    return Error(Code::kInternal, what + ": its reaper ended at start");
+  }
+  if (got.error != 0) {
+    child.KillAndReap();
+    return ExecError(options.argv[0], got.error);
+  }
+  child.command_pid_ = got.command;
   return child;
 }
 
 Child::Child(Child&& other) noexcept
     : pid_(other.pid_),
+      command_pid_(other.command_pid_),
       pidfd_(std::move(other.pidfd_)),
       reaped_(std::exchange(other.reaped_, true)) {}
 
@@ -155,6 +309,7 @@ Child& Child::operator=(Child&& other) noexcept {
   if (this != &other) {
     if (!reaped_) KillAndReap();
     pid_ = other.pid_;
+    command_pid_ = other.command_pid_;
     pidfd_ = std::move(other.pidfd_);
     reaped_ = std::exchange(other.reaped_, true);
   }

@@ -24,10 +24,23 @@
 
 namespace conch::supervisor {
 
+struct ExecPlan;  // spawn.cc
+
 struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   std::vector<std::string> env;   // "NAME=value", the whole environment
   bool stdin_null = false;        // hooks read /dev/null; children inherit
+  // Puts a reaper of its own between this process and the command, for a
+  // process that runs several commands at once. The reaper is a fork of
+  // this process that only makes system calls: it leads the command's
+  // process group, ignores the signals sent to that group (they are for
+  // the command), is the subreaper of the command's descendants, and when
+  // the command ends it SIGKILLs and reaps every descendant that escaped
+  // the group, then ends the way the command ended (the same exit code, or
+  // the same signal). So the sweep after one command never touches the
+  // escaped descendants of another. It dies with this process
+  // (PR_SET_PDEATHSIG), and the command dies with it. Costs one fork.
+  bool own_reaper = false;
 };
 
 // Every Child not yet reaped is registered, so that the orphan sweeps below
@@ -44,7 +57,11 @@ class Child final : public SignalTarget {
   Child& operator=(const Child&) = delete;
   ~Child() override;
 
+  // The process conch started and the id of the command's process group:
+  // the command itself, or its reaper (SpawnOptions::own_reaper).
   pid_t pid() const { return pid_; }
+  // The command's own pid (the same as pid() without a reaper).
+  pid_t command_pid() const { return command_pid_; }
   // Readable once the process has exited (a pidfd).
   int fd() const { return pidfd_.get(); }
   bool reaped() const { return reaped_; }
@@ -61,8 +78,13 @@ class Child final : public SignalTarget {
   int KillAndReap();
 
  private:
-  Child(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  Child(pid_t pid, UniqueFd pidfd)
+      : pid_(pid), command_pid_(pid), pidfd_(std::move(pidfd)) {}
+  static Result<Child> SpawnWithReaper(const SpawnOptions& options,
+                                       const struct ExecPlan& plan,
+                                       std::vector<char>& stack);
   pid_t pid_ = -1;
+  pid_t command_pid_ = -1;
   UniqueFd pidfd_;
   bool reaped_ = true;
 };
@@ -83,8 +105,9 @@ void ReapOrphans();
 // is left (at most 100 rounds: a tree 100 generations deep). Call when a
 // command or hook has ended. Escaped descendants carry no mark of the
 // command they came from, so this sweeps those of every command running
-// in this process; a process that runs several commands at once needs one
-// subreaper per command to keep the sweeps apart.
+// in this process; a process that runs several commands at once gives each
+// its own reaper (SpawnOptions::own_reaper), so that only the descendants
+// of reapers that were killed themselves are left for this sweep.
 void KillOrphans();
 // Maps a wait status to conch's exit code: the exit code, or 128+signal.
 int ExitCodeFromWaitStatus(int wait_status);

@@ -178,6 +178,114 @@ TEST(SpawnTest, AMemberAboutToLeaveTheGroupDiesWithTheCommand) {
   if (w >= 0) close(w);
 }
 
+SpawnOptions WithReaper(SpawnOptions o) {
+  o.own_reaper = true;
+  return o;
+}
+
+// Starts a command, under its own reaper, that starts a daemon the way
+// daemons start (a new session, and its parent exits at once), so that it
+// is re-parented to the nearest subreaper while the command still runs.
+// Returns once that has happened, with the daemon's pid in `*escaped`. The
+// command itself then waits until Release().
+Result<Child> SpawnWithEscapee(const FifoDir& d, const std::string& name,
+                               pid_t* escaped) {
+  const std::string pidfile = d.dir + "/" + name;
+  const std::string up = d.dir + "/" + name + ".up";
+  const std::string release = d.dir + "/" + name + ".release";
+  if (mkfifo(up.c_str(), 0600) != 0 || mkfifo(release.c_str(), 0600) != 0) {
+    return Error(Code::kInternal, "mkfifo");
+  }
+  Result<Child> c = Child::Spawn(
+      WithReaper(Shell("setsid sh -c 'sleep 60 & echo $! > " + pidfile +
+                       "'; echo up > " + up + "; read x < " + release)));
+  if (!c.ok()) return c;
+  // The command writes "up" once the daemon's parent has exited.
+  char line[8] = {};
+  FILE* f = fopen(up.c_str(), "r");
+  if (f == nullptr || fgets(line, sizeof(line), f) == nullptr) {
+    if (f != nullptr) fclose(f);
+    return Error(Code::kInternal, "the escaped process did not start");
+  }
+  fclose(f);
+  *escaped = ReadPid(pidfile);
+  return c;
+}
+
+// Lets a command started by SpawnWithEscapee end.
+void Release(const FifoDir& d, const std::string& name) {
+  const std::string release = d.dir + "/" + name + ".release";
+  FILE* f = fopen(release.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("go\n", f);
+  fclose(f);
+}
+
+TEST(SpawnTest, AReaperPassesOnTheCommandsEnd) {
+  Result<Child> c = Child::Spawn(WithReaper(Shell("exit 42")));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NE(c->command_pid(), c->pid());
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 42);
+  Result<Child> k = Child::Spawn(WithReaper(Shell("kill -INT $$")));
+  ASSERT_TRUE(k.ok());
+  int st = WaitExit(*k);
+  EXPECT_EQ(DescribeWaitStatus(st), "killed by SIGINT");
+}
+
+TEST(SpawnTest, SignalsToTheGroupReachTheCommandNotItsReaper) {
+  Result<Child> c = Child::Spawn(WithReaper(Shell("sleep 60")));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(getpgid(c->command_pid()), c->pid());
+  EXPECT_EQ(getpgid(c->pid()), c->pid());
+  c->SignalGroup(SIGTERM);
+  EXPECT_EQ(DescribeWaitStatus(WaitExit(*c)), "killed by SIGTERM");
+}
+
+// Two commands at once, each under its own reaper: the end of one sweeps
+// its own escaped descendant and leaves the other's running.
+TEST(SpawnTest, EachReaperSweepsOnlyItsOwnCommandsDescendants) {
+  ASSERT_TRUE(BecomeSubreaper().ok());
+  FifoDir d;
+  pid_t escaped_a = -1, escaped_b = -1;
+  Result<Child> a = SpawnWithEscapee(d, "a", &escaped_a);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  Result<Child> b = SpawnWithEscapee(d, "b", &escaped_b);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_GT(escaped_a, 0);
+  ASSERT_GT(escaped_b, 0);
+  Release(d, "a");
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*a)), 0);
+  // A's reaper reaped its escaped process before it ended itself.
+  EXPECT_EQ(kill(escaped_a, 0), -1) << "A's escaped process survived A";
+  // This process's own sweep finds nothing of B's to kill.
+  KillOrphans();
+  EXPECT_EQ(kill(escaped_b, 0), 0) << "A's end killed B's escaped process";
+  b->SignalGroup(SIGTERM);
+  EXPECT_EQ(DescribeWaitStatus(WaitExit(*b)), "killed by SIGTERM");
+  EXPECT_EQ(kill(escaped_b, 0), -1) << "B's escaped process survived B";
+}
+
+TEST(SpawnTest, AnExecFailureUnderAReaperIsReported) {
+  char path[] = "/tmp/conch-noexec-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  // Executable, but neither ELF nor "#!": execve fails with ENOEXEC.
+  ASSERT_EQ(write(fd, "\x01\x02", 2), 2);
+  fchmod(fd, 0700);
+  close(fd);
+  for (bool reaper : {false, true}) {
+    SpawnOptions o;
+    o.argv = {path};
+    o.own_reaper = reaper;
+    Result<Child> c = Child::Spawn(o);
+    ASSERT_FALSE(c.ok()) << "reaper " << reaper;
+    EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("exec"), std::string::npos)
+        << c.status().message();
+  }
+  unlink(path);
+}
+
 TEST(SpawnTest, MissingCommandIsNotFound) {
   SpawnOptions o;
   o.argv = {"conch-no-such-command"};
