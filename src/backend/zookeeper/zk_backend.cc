@@ -115,6 +115,7 @@ class ZkBackend final : public Backend {
                              const std::string& hex, const std::string& value,
                              MonoTime deadline, bool* created);
   Status MakeParents(ZkConn& conn, const std::string& path, MonoTime deadline);
+  Status MakeChroot(const std::string& chroot, MonoTime deadline);
 
   const zk::ConnOptions base_;  // members, chroot, dial timeout, clock
   // Owner thread only, as every Backend call.
@@ -347,7 +348,8 @@ Result<bool> ZkBackend::DeleteIfOwned(const KeyValue& self, MonoTime deadline) {
 // Creates `path` and each missing ancestor as container nodes (persistent
 // ones on a server without containers): the deepest first, and on ZNONODE
 // its parent, recursively. "Already exists" is success. With a chroot, "/"
-// is the chroot node itself, created if its own parent exists.
+// is the chroot node itself; its missing ancestors are created by
+// MakeChroot.
 Status ZkBackend::MakeParents(ZkConn& conn, const std::string& path,
                               MonoTime deadline) {
   if (path == "/" && conn.chroot().empty()) return Status::Ok();
@@ -369,12 +371,26 @@ Status ZkBackend::MakeParents(ZkConn& conn, const std::string& path,
     }
     if (reply->rc != ZNONODE) return zk::FromZk(reply->rc, what);
     if (path == "/") {
-      return Error(Code::kNotFound, "create chroot " + conn.chroot() +
-                                        ": zookeeper: its parent does not "
-                                        "exist");
+      CONCH_RETURN_IF_ERROR(MakeChroot(conn.chroot(), deadline));
+      continue;
     }
     CONCH_RETURN_IF_ERROR(MakeParents(conn, zk::ParentOf(path), deadline));
   }
+}
+
+// Creates the chroot's missing ancestors, as containers like every parent,
+// over a short-lived handle without the chroot (a chrooted handle cannot
+// name anything above its root). Only the first run under a new chroot
+// pays for it.
+Status ZkBackend::MakeChroot(const std::string& chroot, MonoTime deadline) {
+  const std::string what = "create chroot " + chroot;
+  zk::ConnOptions options = base_;
+  options.chroot.clear();
+  Result<std::shared_ptr<ZkConn>> root = ZkConn::Open(options);
+  if (!root.ok()) return root.status().With(what);
+  LogDebug("zookeeper: " + what + " and its missing ancestors");
+  Status made = MakeParents(**root, zk::ParentOf(chroot), deadline);
+  return made.ok() ? made : made.With(what);
 }
 
 // Our own child under `prefix`, if the session has one: the lookup after a
