@@ -111,6 +111,10 @@ static zhandle_t* open_session(const char* hosts, int timeout_ms) {
     fprintf(stderr, "zk_floor: zookeeper_init: %s\n", strerror(errno));
     exit(2);
   }
+  // As conch does: without this the client resolves HOSTS again every time
+  // its I/O thread polls, which costs more than the requests; a floor that
+  // paid for it would flatter whoever avoids it.
+  zoo_set_servers_resolution_delay(zh, 60000);
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += 10;

@@ -153,8 +153,10 @@ Status Claim::VerifyOwnKey() {
 
 Status Claim::Release() {
   state_ = State::kReleased;
-  Status s = session_.Revoke();
+  // The watch goes first: ending the session deletes our key, and a watch
+  // still running would only answer that with reads of its own.
   watch_.reset();
+  Status s = session_.Revoke();
   return s.ok() ? s : s.With("release " + self_.key);
 }
 

@@ -113,7 +113,8 @@ class ZkBackend final : public Backend {
   Result<std::shared_ptr<ZkConn>> Current();
   Result<KeyValue> CreateOwn(ZkConn& conn, const std::string& prefix,
                              const std::string& hex, const std::string& value,
-                             MonoTime deadline, bool* created);
+                             MonoTime deadline, bool* created,
+                             std::optional<std::vector<ChildName>>* queue);
   Status MakeParents(ZkConn& conn, const std::string& path, MonoTime deadline);
   Status MakeChroot(const std::string& chroot, MonoTime deadline);
 
@@ -420,19 +421,34 @@ Result<std::optional<KeyValue>> FindOwn(ZkConn& conn, const std::string& prefix,
 // What one create attempt showed, when it did not fail outright.
 struct Attempt {
   std::optional<KeyValue> self;  // created
-  bool missing_parent = false;   // ZNONODE
-  bool lost = false;             // connection lost: outcome unknown
+  // The queue as the server saw it right after the create, when the list
+  // sent behind it was answered.
+  std::optional<std::vector<ChildName>> queue;
+  bool missing_parent = false;  // ZNONODE
+  bool lost = false;            // connection lost: outcome unknown
 };
 
+// Sends the create and, behind it in the same batch, the listing of the
+// queue: a session's requests are applied in order, so the listing shows
+// the new node, and the caller learns its place without another round
+// trip.
 Result<Attempt> CreateOnce(ZkConn& conn, const Request& create,
-                           const std::string& what, MonoTime deadline) {
+                           const std::string& prefix, const std::string& what,
+                           MonoTime deadline) {
   Status up = conn.WaitConnected(deadline);
   if (!up.ok()) return up.With(what);
-  Reply reply = conn.CallAll({create}, deadline).front();
+  std::vector<Reply> replies = conn.CallAll(
+      {create, zk::ChildrenRequest(zk::ParentOfPrefix(prefix))}, deadline);
+  const Reply& reply = replies.front();
   Attempt out;
   if (reply.rc == ZOK && reply.stat) {
     out.self = KeyValue{reply.path, create.value, reply.stat->czxid,
                         reply.stat->ephemeralOwner};
+    const Reply& listed = replies.back();
+    if (listed.rc == ZOK) {
+      std::vector<std::string> ignored;
+      out.queue = zk::SortChildren(listed.children, &ignored);
+    }
   } else if (reply.rc == ZNONODE) {
     out.missing_parent = true;
   } else if (zk::IsConnectionLoss(reply.rc)) {
@@ -458,10 +474,12 @@ Result<Attempt> CreateOnce(ZkConn& conn, const Request& create,
 // none is the create sent again. A container may be deleted by the server
 // between our creating it and creating the child in it (it is empty then),
 // so ZNONODE creates the parents again, as often as the deadline allows.
-Result<KeyValue> ZkBackend::CreateOwn(ZkConn& conn, const std::string& prefix,
-                                      const std::string& hex,
-                                      const std::string& value,
-                                      MonoTime deadline, bool* created) {
+// When the create went through at the first answer, *queue gets the
+// listing sent behind it (if that was answered too).
+Result<KeyValue> ZkBackend::CreateOwn(
+    ZkConn& conn, const std::string& prefix, const std::string& hex,
+    const std::string& value, MonoTime deadline, bool* created,
+    std::optional<std::vector<ChildName>>* queue) {
   const std::string what = "create contender under " + prefix;
   const Request create =
       zk::CreateRequest(prefix + hex + "-", value, ZOO_EPHEMERAL_SEQUENTIAL);
@@ -470,10 +488,11 @@ Result<KeyValue> ZkBackend::CreateOwn(ZkConn& conn, const std::string& prefix,
       return Error(Code::kDeadlineExceeded,
                    what + ": zookeeper: deadline passed");
     }
-    Result<Attempt> attempt = CreateOnce(conn, create, what, deadline);
+    Result<Attempt> attempt = CreateOnce(conn, create, prefix, what, deadline);
     if (!attempt.ok()) return attempt.status();
     if (attempt->self) {
       *created = true;
+      if (queue != nullptr) *queue = std::move(attempt->queue);
       return std::move(*attempt->self);
     }
     if (attempt->missing_parent) {
@@ -506,12 +525,14 @@ Result<Contender> ZkBackend::CreateContender(Session& session,
   const std::string hex = zk::SessionHex(session.id());
   const std::string what = "create contender under " + prefix;
   Contender out;
+  std::optional<std::vector<ChildName>> listed;
   Result<KeyValue> self =
-      CreateOwn(*conn, prefix, hex, value, deadline, &out.created);
+      CreateOwn(*conn, prefix, hex, value, deadline, &out.created, &listed);
   if (!self.ok()) return self.status();
   out.self = std::move(*self);
   Result<std::vector<ChildName>> sorted =
-      Children(*conn, prefix, what, deadline);
+      listed ? Result<std::vector<ChildName>>(std::move(*listed))
+             : Children(*conn, prefix, what, deadline);
   if (!sorted.ok()) return sorted.status();
   std::vector<ChildName> mine = zk::ChildrenOf(*sorted, hex);
   if (out.created && !mine.empty() &&

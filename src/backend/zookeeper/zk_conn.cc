@@ -85,6 +85,8 @@ std::string ConnectedServer(zhandle_t* zh) {
 // ---------------------------------------------------------------------------
 // Opening and closing.
 
+constexpr int kResolveEveryMs = 60'000;
+
 ZkConn::ZkConn(ConnOptions options)
     : options_(std::move(options)), members_(Join(options_.members, ",")) {}
 
@@ -107,6 +109,12 @@ Result<std::shared_ptr<ZkConn>> ZkConn::Open(ConnOptions options) {
     return Error(Code::kUnavailable, "connect to zookeeper at " + hosts + ": " +
                                          ErrnoString(errno));
   }
+  // By default the client resolves the member list again every time its
+  // I/O thread polls (a getaddrinfo, with netlink queries, per request and
+  // per answer), which costs more CPU than the requests themselves. Once
+  // a minute is plenty to follow DNS; a lost connection still resolves
+  // again at once.
+  zoo_set_servers_resolution_delay(zh, kResolveEveryMs);
   MutexLock lock(conn->mu_);
   conn->zh_ = zh;
   return conn;
