@@ -8,8 +8,15 @@
 #   proxy_start TARGET     starts it in front of TARGET (host:port) and sets
 #                          PROXY_EP, the endpoint to give conch
 #   proxy_cmd CMD          sends one command ("hold both", "release up",
-#                          "cut", "last up", ...) and sets PROXY_ANSWER;
-#                          returns 1 if the proxy does not answer within 30 s
+#                          "cut", "last up", "containers refuse",
+#                          "refused", ...; the list is in tcp_proxy_main.cc)
+#                          and sets PROXY_ANSWER; returns 1 if the proxy
+#                          does not answer within 30 s
+#
+# With "containers refuse", connections accepted from then on meet a
+# ZooKeeper server older than 3.5: a container create is answered
+# UNIMPLEMENTED and the connection closed, as ZooKeeper 3.4 does; "refused"
+# answers how many container creates were refused so far.
 #
 # One proxy per script.
 

@@ -23,28 +23,149 @@ namespace conch::testing {
 namespace {
 
 constexpr size_t kChunk = 64 * 1024;
+constexpr int kToServer = 0;
+constexpr int kToClient = 1;
+
+// ZooKeeper's client protocol, for RefuseContainers.
+constexpr int32_t kCreateContainerOp = 19;
+constexpr int32_t kUnimplemented = -6;
+// Far above any real frame (the server's jute.maxbuffer is 1 MiB by
+// default), and below what a stream that is not ZooKeeper's would likely
+// read as a length.
+constexpr int64_t kMaxFrame = 16 << 20;
 
 std::string Errno(std::string_view what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
+
+int32_t Be32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return static_cast<int32_t>(v);
+}
+
+void AppendBe(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    out->push_back(static_cast<char>(v >> (8 * i)));
+  }
+}
+
+// What a ZooKeeper 3.4 server (3.4.6 on) answers a request type it does not
+// know: a reply frame of the header alone. Its zxid is the request's, -1,
+// as one never given a zxid (that happens later in the server's pipeline,
+// which an unknown type never enters); the C client keeps no zxid <= 0.
+std::string UnimplementedReply(int32_t xid) {
+  std::string reply;
+  AppendBe(&reply, 16, 4);
+  AppendBe(&reply, static_cast<uint32_t>(xid), 4);
+  AppendBe(&reply, static_cast<uint64_t>(int64_t{-1}), 8);
+  AppendBe(&reply, static_cast<uint32_t>(kUnimplemented), 4);
+  return reply;
+}
+
+// One direction of a connection read as ZooKeeper frames.
+struct Framing {
+  std::string partial;    // the start of a frame not complete yet
+  bool handshake = true;  // the next frame is ConnectRequest/Response
+};
 
 // One proxied connection: fds[0] is the client's socket, fds[1] the
 // server's; pending[d] holds bytes read but not yet written towards d.
 struct Conn {
   std::array<int, 2> fds{-1, -1};
   std::array<std::string, 2> pending;
+  // Set when accepted under RefuseContainers; reset if the bytes turn out
+  // not to be ZooKeeper's.
+  std::optional<std::array<Framing, 2>> zk;
+  // A container create was refused: nothing more is read from the server,
+  // and each socket is closed once what is pending towards it is written.
+  bool refused = false;
 
+  static void CloseFd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
   void Close() {
-    for (int& fd : fds) {
-      if (fd >= 0) ::close(fd);
-      fd = -1;
-    }
+    for (int& fd : fds) CloseFd(fd);
   }
 };
 
 // Index of the socket bytes towards `d` are read from, and written to.
-int Source(int d) { return d == 0 ? 0 : 1; }
-int Sink(int d) { return d == 0 ? 1 : 0; }
+int Source(int d) { return d == kToServer ? 0 : 1; }
+int Sink(int d) { return d == kToServer ? 1 : 0; }
+
+// The stream is not ZooKeeper's: what was held back as partial frames
+// passes on, and so does everything after it.
+void Unframe(Conn& c) {
+  for (int d = 0; d < 2; ++d) c.pending[d] += (*c.zk)[d].partial;
+  c.zk.reset();
+}
+
+// Answers the container create `xid` as a 3.4 server does: after the
+// complete replies already read from the server, and before the
+// connection closes. What the client sent after it is dropped; what it
+// sent before still goes to the server.
+void Refuse(Conn& c, int32_t xid) {
+  c.pending[kToClient] += UnimplementedReply(xid);
+  for (Framing& f : *c.zk) f.partial.clear();
+  c.refused = true;
+}
+
+// Moves the complete frames read towards `d` on to pending[d], keeping an
+// incomplete one back; refuses a container create. Returns how many it
+// refused (0 or 1).
+int Split(Conn& c, int d) {
+  Framing& f = (*c.zk)[d];
+  size_t at = 0;
+  while (f.partial.size() - at >= 4) {
+    const int64_t len = Be32(f.partial.data() + at);
+    if (len < 0 || len > kMaxFrame) {
+      f.partial.erase(0, at);
+      Unframe(c);
+      return 0;
+    }
+    if (f.partial.size() - at - 4 < static_cast<size_t>(len)) break;
+    std::string_view frame(f.partial.data() + at, 4 + len);
+    at += frame.size();
+    if (f.handshake) {
+      f.handshake = false;
+    } else if (d == kToServer && len >= 8 &&
+               Be32(frame.data() + 8) == kCreateContainerOp) {
+      Refuse(c, Be32(frame.data() + 4));
+      return 1;
+    }
+    c.pending[d] += frame;
+  }
+  f.partial.erase(0, at);
+  return 0;
+}
+
+// Takes bytes read towards `d`. Returns how many container creates it
+// refused.
+int Take(Conn& c, int d, std::string_view bytes) {
+  if (c.refused) return 0;  // the client's, after the refusal
+  if (!c.zk) {
+    c.pending[d] += bytes;
+    return 0;
+  }
+  (*c.zk)[d].partial += bytes;
+  return Split(c, d);
+}
+
+// The poll events each socket of `c` waits for. A held direction waits for
+// nothing: its bytes stay in the kernel and in `pending`.
+std::array<short, 2> Interest(const Conn& c, const std::array<bool, 2>& held) {
+  std::array<short, 2> events{0, 0};
+  for (int d = 0; d < 2; ++d) {
+    if (held[d]) continue;
+    if (!c.pending[d].empty()) {
+      events[Sink(d)] |= POLLOUT;
+    } else if (!(c.refused && d == kToClient)) {
+      events[Source(d)] |= POLLIN;
+    }
+  }
+  return events;
+}
 
 }  // namespace
 
@@ -63,6 +184,8 @@ struct TcpProxy::State {
   std::array<std::optional<Time>, 2> last GUARDED_BY(mu);
   std::array<std::optional<WallTime>, 2> last_wall GUARDED_BY(mu);
   int accepted GUARDED_BY(mu) = 0;
+  bool refuse_containers GUARDED_BY(mu) = false;
+  int refused GUARDED_BY(mu) = 0;
 
   std::vector<Conn> conns;  // the proxy thread's only
 
@@ -70,6 +193,13 @@ struct TcpProxy::State {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd, &one, sizeof(one));
   }
+
+  // The proxy thread's steps, below Run.
+  void CutAll();
+  void Serve(Conn& c, const pollfd* p, const std::array<bool, 2>& held_now);
+  bool Receive(Conn& c, int d);
+  bool Send(Conn& c, int d);
+  void AcceptOne();
 };
 
 std::unique_ptr<TcpProxy> TcpProxy::Start(const std::string& target,
@@ -178,12 +308,22 @@ int TcpProxy::accepted() const {
   return state_->accepted;
 }
 
+void TcpProxy::RefuseContainers(bool on) {
+  MutexLock lock(state_->mu);
+  state_->refuse_containers = on;
+}
+
+int TcpProxy::refused_containers() const {
+  MutexLock lock(state_->mu);
+  return state_->refused;
+}
+
 // The proxy thread: one poll over the wake-up fd, the listening socket and
-// both sockets of every connection. A direction that is held is neither
-// read nor written, so its bytes wait in the kernel and in `pending`.
+// both sockets of every connection.
 void TcpProxy::Run() {
   State& s = *state_;
   for (;;) {
+    // Take the orders given since the last round.
     std::array<bool, 2> held;
     bool cut;
     {
@@ -193,31 +333,16 @@ void TcpProxy::Run() {
       cut = s.cut;
       s.cut = false;
     }
-    if (cut) {
-      for (Conn& c : s.conns) {
-        // RST rather than FIN: the client sees a broken connection at once.
-        linger hard{1, 0};
-        for (int fd : c.fds) {
-          ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
-        }
-        c.Close();
-      }
-    }
+    if (cut) s.CutAll();
     // Drop closed connections.
-    std::erase_if(s.conns, [](const Conn& c) { return c.fds[0] < 0; });
+    std::erase_if(s.conns,
+                  [](const Conn& c) { return c.fds[0] < 0 && c.fds[1] < 0; });
 
+    // Wait for the sockets.
     std::vector<pollfd> pfds = {{s.wake_fd, POLLIN, 0},
                                 {s.listen_fd, POLLIN, 0}};
     for (const Conn& c : s.conns) {
-      std::array<short, 2> events{0, 0};  // per socket
-      for (int d = 0; d < 2; ++d) {
-        if (held[d]) continue;
-        if (c.pending[d].empty()) {
-          events[Source(d)] |= POLLIN;
-        } else {
-          events[Sink(d)] |= POLLOUT;
-        }
-      }
+      std::array<short, 2> events = Interest(c, held);
       pfds.push_back({c.fds[0], events[0], 0});
       pfds.push_back({c.fds[1], events[1], 0});
     }
@@ -229,63 +354,114 @@ void TcpProxy::Run() {
       uint64_t count;
       [[maybe_unused]] ssize_t n = ::read(s.wake_fd, &count, sizeof(count));
     }
+
+    // Move bytes, then take a new connection.
     for (size_t i = 0; i < s.conns.size(); ++i) {
-      Conn& c = s.conns[i];
-      const pollfd* p = &pfds[2 + 2 * i];
-      bool broken = false;
-      for (int d = 0; d < 2 && !broken; ++d) {
-        if (held[d]) continue;
-        short src = p[Source(d)].revents;
-        short dst = p[Sink(d)].revents;
-        if (c.pending[d].empty() && (src & (POLLIN | POLLHUP | POLLERR))) {
-          char buf[kChunk];
-          ssize_t n = ::recv(c.fds[Source(d)], buf, sizeof(buf), MSG_DONTWAIT);
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            broken = true;
-          } else if (n > 0) {
-            c.pending[d].assign(buf, n);
-          }
-        } else if (!c.pending[d].empty() && (dst & (POLLOUT | POLLERR))) {
-          // Stamped before the write, so that whoever receives the bytes
-          // already sees the stamp.
-          {
-            MutexLock lock(s.mu);
-            s.last[d] = std::chrono::steady_clock::now();
-            s.last_wall[d] = std::chrono::system_clock::now();
-          }
-          ssize_t n = ::send(c.fds[Sink(d)], c.pending[d].data(),
-                             c.pending[d].size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-          if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            broken = true;
-          } else if (n > 0) {
-            c.pending[d].erase(0, n);
-          }
-          s.forwarded.NotifyAll();
-        }
-      }
-      if (broken) c.Close();
+      s.Serve(s.conns[i], &pfds[2 + 2 * i], held);
     }
-    if (pfds[1].revents & POLLIN) {
-      int client = ::accept4(s.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (client < 0) continue;
-      int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (server < 0 ||
-          ::connect(server, reinterpret_cast<const sockaddr*>(&s.target),
-                    sizeof(s.target)) != 0) {
-        if (server >= 0) ::close(server);
-        ::close(client);
-        continue;
-      }
-      int one = 1;
-      ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      Conn c;
-      c.fds = {client, server};
-      s.conns.push_back(std::move(c));
-      MutexLock lock(s.mu);
-      ++s.accepted;
+    if (pfds[1].revents & POLLIN) s.AcceptOne();
+  }
+}
+
+void TcpProxy::State::CutAll() {
+  for (Conn& c : conns) {
+    // RST rather than FIN: the client sees a broken connection at once.
+    linger hard{1, 0};
+    for (int fd : c.fds) {
+      if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    }
+    c.Close();
+  }
+}
+
+// One round of connection `c`, whose sockets' poll results are p[0] (the
+// client's) and p[1] (the server's): at most one read or one write each
+// way. After a refusal nothing more is read from the server, and each
+// socket is closed once nothing is pending towards it.
+void TcpProxy::State::Serve(Conn& c, const pollfd* p,
+                            const std::array<bool, 2>& held_now) {
+  for (int d = 0; d < 2; ++d) {
+    if (held_now[d]) continue;
+    const bool readable =
+        (p[Source(d)].revents & (POLLIN | POLLHUP | POLLERR)) &&
+        !(c.refused && d == kToClient);
+    const bool writable = p[Sink(d)].revents & (POLLOUT | POLLERR);
+    bool ok = true;
+    if (c.pending[d].empty() && readable) {
+      ok = Receive(c, d);
+    } else if (!c.pending[d].empty() && writable) {
+      ok = Send(c, d);
+    }
+    if (!ok) {
+      c.Close();
+      return;
     }
   }
+  if (c.refused) {
+    if (c.pending[kToServer].empty()) Conn::CloseFd(c.fds[1]);
+    if (c.pending[kToClient].empty() && c.fds[0] >= 0) {
+      // Read what the client sent meanwhile, so that the close is a FIN
+      // after the reply and not a reset (unread data makes close() reset).
+      char buf[kChunk];
+      while (::recv(c.fds[0], buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+      }
+      Conn::CloseFd(c.fds[0]);
+    }
+  }
+}
+
+// Reads what has come towards `d`. False when its source is closed or
+// broken.
+bool TcpProxy::State::Receive(Conn& c, int d) {
+  char buf[kChunk];
+  ssize_t n = ::recv(c.fds[Source(d)], buf, sizeof(buf), MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return false;
+  if (n > 0 && Take(c, d, std::string_view(buf, n)) > 0) {
+    MutexLock lock(mu);
+    ++refused;
+  }
+  return true;
+}
+
+// Writes what is pending towards `d`. False when its sink is broken.
+bool TcpProxy::State::Send(Conn& c, int d) {
+  // Stamped before the write, so that whoever receives the bytes already
+  // sees the stamp.
+  {
+    MutexLock lock(mu);
+    last[d] = std::chrono::steady_clock::now();
+    last_wall[d] = std::chrono::system_clock::now();
+  }
+  ssize_t n = ::send(c.fds[Sink(d)], c.pending[d].data(), c.pending[d].size(),
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+  forwarded.NotifyAll();
+  if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
+  if (n > 0) c.pending[d].erase(0, n);
+  return true;
+}
+
+// Accepts one client and connects it to the target; on failure the client
+// is closed.
+void TcpProxy::State::AcceptOne() {
+  int client = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (client < 0) return;
+  int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (server < 0 ||
+      ::connect(server, reinterpret_cast<const sockaddr*>(&target),
+                sizeof(target)) != 0) {
+    if (server >= 0) ::close(server);
+    ::close(client);
+    return;
+  }
+  int one = 1;
+  ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  Conn c;
+  c.fds = {client, server};
+  MutexLock lock(mu);
+  ++accepted;
+  if (refuse_containers) c.zk.emplace();
+  conns.push_back(std::move(c));
 }
 
 }  // namespace conch::testing

@@ -8,8 +8,14 @@
 //   last up|down           wall-clock time in ms since the epoch of the
 //                          last bytes forwarded that way, or "never"
 //   accepted               connections accepted so far
-// Answers "ok" to hold, release and cut, and "error: <why>" to anything
-// else. Exits when stdin closes.
+//   containers refuse|allow
+//                          whether connections accepted from now on act as
+//                          a ZooKeeper server older than 3.5: a container
+//                          create is answered UNIMPLEMENTED and its
+//                          connection closed (TcpProxy::RefuseContainers)
+//   refused                container creates refused so far
+// Answers "ok" to hold, release, cut and containers, and "error: <why>" to
+// anything else. Exits when stdin closes.
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -56,6 +62,12 @@ std::string Answer(TcpProxy& proxy, const std::string& line) {
                               .count());
   }
   if (verb == "accepted") return std::to_string(proxy.accepted());
+  if (verb == "containers") {
+    if (arg != "refuse" && arg != "allow") return "error: say refuse or allow";
+    proxy.RefuseContainers(arg == "refuse");
+    return "ok";
+  }
+  if (verb == "refused") return std::to_string(proxy.refused_containers());
   return "error: unknown command \"" + line + "\"";
 }
 

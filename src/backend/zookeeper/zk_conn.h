@@ -39,9 +39,10 @@ namespace conch::backend::zk {
 // <zerror text>". kNoAnswer (below) becomes kDeadlineExceeded.
 Status FromZk(int rc, const std::string& what);
 
-// The connection dropped with the request in flight (ZCONNECTIONLOSS, or
-// ZOPERATIONTIMEOUT when nothing came back in 2/3 of the session timeout):
-// a write may or may not have happened.
+// The connection dropped with the request in flight (ZCONNECTIONLOSS,
+// ZOPERATIONTIMEOUT when nothing came back in 2/3 of the session timeout,
+// or ZRUNTIMEINCONSISTENCY when the client dropped it over an answer out of
+// order): a write may or may not have happened.
 bool IsConnectionLoss(int rc);
 
 // The server `zh` is connected to ("127.0.0.1:2181"), for messages; "no

@@ -121,7 +121,13 @@ Request SyncRequest(std::string path) {
 }
 
 bool IsConnectionLoss(int rc) {
-  return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT;
+  // ZRUNTIMEINCONSISTENCY: the client got an answer out of order, dropped
+  // the connection and failed every request under way with it. A server
+  // before 3.5 does that to it: it answers a request it does not know (a
+  // container create) at once, ahead of the answers still due, and then
+  // closes the connection.
+  return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT ||
+         rc == ZRUNTIMEINCONSISTENCY;
 }
 
 // ---------------------------------------------------------------------------
