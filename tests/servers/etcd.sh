@@ -21,6 +21,9 @@
 #   ETCD_METRICS[i]    metrics URL of member i
 #   ETCD_DIR           temp dir holding data dirs and logs (m<i>.log)
 #
+# Faults: etcd_kill I, etcd_restart I (after a kill), etcd_freeze I,
+# etcd_thaw I.
+#
 # Other scripts may add their own cleanup steps with harness_on_exit, have
 # extra pids killed by the watchdog with harness_track_pid, and keep their
 # temp files under $HARNESS_DIR, which is removed on exit (by the watchdog
@@ -35,6 +38,7 @@ ETCD_PIDS=()
 ETCD_METRICS=()
 ETCD_DIR=
 _etcd_frozen=()
+_etcd_launch_args=()  # each member's _etcd_launch arguments, for a restart
 _harness_exit_steps=()
 HARNESS_DIR=
 _harness_watchdog=
@@ -140,6 +144,7 @@ _etcd_healthy() {
 # the background and records its pid, endpoint and metrics URL.
 _etcd_launch() {
   local i=$1 name=$2 client=$3 peer=$4 metrics=$5 cluster=$6 token=$7
+  _etcd_launch_args[i]="$*"
   mkdir -p "$ETCD_DIR/$name"
   "$ETCD_BIN" --name "$name" --data-dir "$ETCD_DIR/$name" \
     --listen-client-urls "http://127.0.0.1:$client" \
@@ -234,6 +239,21 @@ etcd_kill() {
   wait "$pid" 2>/dev/null
   _etcd_frozen[$1]=
   return 0
+}
+
+# etcd_restart I: starts member I again after etcd_kill, on its old ports
+# and data (so it rejoins the cluster as itself), and waits up to 10 s until
+# it is healthy. Returns 1 if it is not.
+etcd_restart() {
+  local i=$1 args deadline=$((SECONDS + 10))
+  read -r -a args <<<"${_etcd_launch_args[i]}"
+  _etcd_launch "${args[@]}"
+  while ((SECONDS <= deadline)); do
+    kill -0 "${ETCD_PIDS[i]}" 2>/dev/null || return 1
+    _etcd_healthy "${ETCD_EPS[i]}" && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 # etcd_freeze I: SIGSTOPs member I. It keeps its sockets but answers nothing.

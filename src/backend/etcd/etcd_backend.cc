@@ -173,6 +173,9 @@ class StreamLoop {
       auto ctx = std::make_unique<grpc::ClientContext>();
       // Refuse members cut off from the cluster's leader.
       ctx->AddMetadata("hasleader", "true");
+      // While the channel is between connections, wait for one rather
+      // than fail at once and spin through our backoff (Stop() cancels).
+      ctx->set_wait_for_ready(true);
       {
         MutexLock lock(mu_);
         if (stop_) return;
@@ -695,9 +698,14 @@ Result<std::unique_ptr<Backend>> OpenEtcd(const StoreAddress& address,
   Result<std::string> target = ResolveTarget(address.members);
   if (!target.ok()) return target.status();
   grpc::ChannelArguments args;
-  // Reconnect fast: a member that died is replaced within ~100 ms.
+  // Reconnect fast: a member that died is replaced within ~100 ms (a
+  // refused connection moves on to the next member at once). gRPC also
+  // takes the minimum backoff as the least time a connection attempt gets
+  // to finish its handshake: at 100 ms, a loaded machine timed out every
+  // attempt for tens of seconds; 1 s still moves on from a frozen member
+  // (which accepts connections and never answers) well within a TTL.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // The store is addressed directly; an http_proxy in the environment
   // must not capture it.
