@@ -194,7 +194,7 @@ if [[ -n $OUT ]]; then
     bench_out_head "conch elect on ZooKeeper: raw results" \
       "CONCH_BIN=$CONCH_BIN, HAND_SETTLE=$HAND_SETTLE; the run took ${ELAPSED} s"
     machine_info "$CONCH_BIN"
-    echo "- ZooKeeper $ZK_VERSION, standalone, on $ZK_HOSTS (tests/servers/zk.sh: tickTime 500 ms, forceSync=no, container check every 1 s); $JAVA_VERSION"
+    echo "- ZooKeeper $ZK_VERSION, standalone, on $ZK_HOSTS (tests/servers/zk.sh: tickTime 500 ms, forceSync=no, container check every 60 s, the server's default); $JAVA_VERSION"
     echo "- ZooKeeper C client: $(dpkg-query -W -f='${Package} ${Version}' libzookeeper-mt2 2>/dev/null || echo '?')"
     echo "- etcd on $EP, data on disk (fsync), ETCDCTL_API=3"
     echo "- session timeout / TTL: ${TTL_MS} ms for all three (conch's default --ttl)"

@@ -22,7 +22,10 @@ from report_lib import elect_args, label_row, label_table_head, md_table, neares
 TOOLS = ("zk", "floor", "full", "etcd")
 LABEL = {"zk": "conch elect, ZooKeeper", "floor": "floor (`zk_floor floor`)",
          "full": "floor + list + `true` (`zk_floor elect`)", "etcd": "conch elect, etcd"}
-WALL_TARGET = 1.3   # conch on ZooKeeper / floor, mean wall time
+# conch on ZooKeeper / floor, mean wall time; checked against the bare
+# floor (the wording) and against the floor doing the same work
+# (list the queue, run the command), which the bare floor leaves out.
+WALL_TARGET = 1.3
 HAND_TARGET = 1.0   # ms: ZooKeeper handover - (write + spawn), medians
 
 
@@ -51,12 +54,14 @@ def main():
         ratios = [vals["zk"] / vals[t] if vals[t] else None for t in ("floor", "full", "etcd")]
         met = ""
         if limit is not None:
-            met = "yes" if ratios[0] <= limit else "**no**"
+            verdict = lambda r: "yes" if r <= limit else "**no**"
+            met = f"{verdict(ratios[0])}; {verdict(ratios[1])}"
         rows.append([metric] + [cell(vals[t]) for t in TOOLS]
                     + [f"{r:.2f}×" if r else "—" for r in ratios] + [target, met])
 
     row(f"wall, uncontended `-- true`, mean of {a.runs} (ms)", mean, wall, "{:.2f}",
-        f"ZooKeeper/floor ≤ {WALL_TARGET}×", WALL_TARGET)
+        f"ZooKeeper/floor ≤ {WALL_TARGET}×; ZooKeeper/(floor + list + `true`) ≤ "
+        f"{WALL_TARGET}×", WALL_TARGET)
     row(f"wall, median of {a.runs} (ms)", median, wall, "{:.2f}")
     row(f"wall, p95 of {a.runs} (ms)", p95, wall, "{:.2f}")
     row(f"peak RSS, median of {a.rss_runs} (KiB)", median, rss, "{:.0f}")
