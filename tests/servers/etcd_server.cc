@@ -313,7 +313,7 @@ pid_t EtcdCluster::pid(int i) const { return members_.at(i).pid; }
 
 bool EtcdCluster::Kill(int i) { return KillAndReap(&members_.at(i).pid); }
 
-bool EtcdCluster::Freeze(int i) { return Signal(members_.at(i).pid, SIGSTOP); }
+bool EtcdCluster::Freeze(int i) { return StopAndWait(members_.at(i).pid); }
 
 bool EtcdCluster::Thaw(int i) { return Signal(members_.at(i).pid, SIGCONT); }
 

@@ -90,7 +90,8 @@ class EtcdCluster final {
 
   // SIGKILLs member i and reaps it. False if it was already gone.
   bool Kill(int i);
-  // SIGSTOPs member i: it keeps its sockets open but answers nothing.
+  // SIGSTOPs member i and returns once it has stopped: it keeps its sockets
+  // open but answers nothing.
   bool Freeze(int i);
   // SIGCONTs member i.
   bool Thaw(int i);

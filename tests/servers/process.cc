@@ -133,4 +133,20 @@ bool KillAndReap(pid_t* pid) {
 
 bool Signal(pid_t pid, int sig) { return pid > 0 && kill(pid, sig) == 0; }
 
+bool StopAndWait(pid_t pid) {
+  if (!Signal(pid, SIGSTOP)) return false;
+  // The group stop is reported once every thread has stopped. WNOWAIT
+  // leaves an exit to be reaped by its owner; the stop report is consumed
+  // below so that a later freeze waits for its own.
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(pid), &info,
+                WSTOPPED | WEXITED | WNOWAIT) != 0) {
+    if (errno != EINTR) return false;
+  }
+  if (info.si_code != CLD_STOPPED) return false;
+  siginfo_t consumed{};
+  waitid(P_PID, static_cast<id_t>(pid), &consumed, WSTOPPED | WNOHANG);
+  return true;
+}
+
 }  // namespace conch::testing

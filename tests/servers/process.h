@@ -64,4 +64,10 @@ bool KillAndReap(pid_t* pid);
 // Sends `sig` to `pid`. False if pid <= 0 or kill fails.
 bool Signal(pid_t pid, int sig);
 
+// SIGSTOPs our child `pid` and returns once it has stopped: kill() returns
+// before every thread of a multi-threaded server has stopped, and one still
+// running can answer a request sent right after. False if pid <= 0, kill
+// fails, or the child exits instead.
+bool StopAndWait(pid_t pid);
+
 }  // namespace conch::testing

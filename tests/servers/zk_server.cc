@@ -426,7 +426,7 @@ pid_t ZkEnsemble::pid(int i) const { return members_.at(i).pid; }
 
 bool ZkEnsemble::Kill(int i) { return KillAndReap(&members_.at(i).pid); }
 
-bool ZkEnsemble::Freeze(int i) { return Signal(members_.at(i).pid, SIGSTOP); }
+bool ZkEnsemble::Freeze(int i) { return StopAndWait(members_.at(i).pid); }
 
 bool ZkEnsemble::Thaw(int i) { return Signal(members_.at(i).pid, SIGCONT); }
 

@@ -95,8 +95,8 @@ class ZkEnsemble final {
 
   // SIGKILLs member i and reaps it. False if it was already gone.
   bool Kill(int i);
-  // SIGSTOPs member i: it keeps its sockets open (the kernel still accepts
-  // connections) but answers nothing.
+  // SIGSTOPs member i and returns once it has stopped: it keeps its sockets
+  // open (the kernel still accepts connections) but answers nothing.
   bool Freeze(int i);
   // SIGCONTs member i.
   bool Thaw(int i);
