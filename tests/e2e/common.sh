@@ -169,6 +169,12 @@ fail() {
   echo "FAIL [$TEST_NAME]: $*" >&2
   for f in ${_last_run:+"$T/$_last_run.out" "$T/$_last_run.err"} "${_bg_files[@]}"; do
     [[ -s $f ]] || continue
+    if grep -q 'Sanitizer' "$f"; then
+      # A sanitizer's report is useless without its top: show all of it.
+      echo "---- ${f##*/} (from its first sanitizer report, at most 300 lines)" >&2
+      sed -n '/^==*$\|Sanitizer/,$p' "$f" | head -n 300 >&2
+      continue
+    fi
     echo "---- ${f##*/} (last 10 lines)" >&2
     tail -n 10 "$f" >&2
   done
