@@ -165,6 +165,17 @@ Result<std::shared_ptr<ZkConn>> ZkBackend::Current() {
 // ---------------------------------------------------------------------------
 // Reading a queue.
 
+// The names of a listing that follow the layout, oldest first; the others
+// are left out with a debug line.
+std::vector<ChildName> SortedListing(const std::vector<std::string>& names,
+                                     const std::string& what) {
+  std::vector<std::string> ignored;
+  std::vector<ChildName> sorted = zk::SortChildren(names, &ignored);
+  const std::string note = "zookeeper: " + what + ": ignoring child ";
+  for (const std::string& name : ignored) LogDebug(note + name);
+  return sorted;
+}
+
 // The children of `prefix`'s parent that follow the layout, oldest first;
 // none if the parent does not exist.
 Result<std::vector<ChildName>> Children(ZkConn& conn, const std::string& prefix,
@@ -175,11 +186,7 @@ Result<std::vector<ChildName>> Children(ZkConn& conn, const std::string& prefix,
   if (!reply.ok()) return reply.status();
   if (reply->rc == ZNONODE) return std::vector<ChildName>();
   if (reply->rc != ZOK) return zk::FromZk(reply->rc, what);
-  std::vector<std::string> ignored;
-  std::vector<ChildName> sorted = zk::SortChildren(reply->children, &ignored);
-  const std::string note = "zookeeper: " + what + ": ignoring child ";
-  for (const std::string& name : ignored) LogDebug(note + name);
-  return sorted;
+  return SortedListing(reply->children, what);
 }
 
 // Reads value and Stat of each child at once (every getData is sent before
@@ -445,10 +452,7 @@ Result<Attempt> CreateOnce(ZkConn& conn, const Request& create,
     out.self = KeyValue{reply.path, create.value, reply.stat->czxid,
                         reply.stat->ephemeralOwner};
     const Reply& listed = replies.back();
-    if (listed.rc == ZOK) {
-      std::vector<std::string> ignored;
-      out.queue = zk::SortChildren(listed.children, &ignored);
-    }
+    if (listed.rc == ZOK) out.queue = SortedListing(listed.children, what);
   } else if (reply.rc == ZNONODE) {
     out.missing_parent = true;
   } else if (zk::IsConnectionLoss(reply.rc)) {
