@@ -13,6 +13,9 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
 // Set once by main before any thread starts.
+LogSink* g_sink = nullptr;
+
+// Set once by main before any thread starts.
 std::string& Prefix() {
   static std::string prefix = "conch";
   return prefix;
@@ -22,9 +25,14 @@ std::string& Prefix() {
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 void SetLogPrefix(const std::string& prefix) { Prefix() = prefix; }
+void SetLogSink(LogSink* sink) { g_sink = sink; }
 
 void Log(LogLevel level, const std::string& message) {
   if (static_cast<int>(level) < g_level.load()) return;
+  if (g_sink != nullptr) {
+    g_sink->Write(level, message);
+    return;
+  }
   std::string line = Prefix();
   if (g_level.load() == static_cast<int>(LogLevel::kDebug)) {
     // Debug lines carry the wall-clock time in microseconds, so that the

@@ -3,7 +3,11 @@
 // CONCH_DEBUG=1 adds debug lines, stamped with the wall-clock time in
 // microseconds.
 //
-// Thread contract: safe from any thread (each line is one write(2)).
+// A program with another log format (switchman's) installs a LogSink,
+// which then receives every line that passes the level instead.
+//
+// Thread contract: safe from any thread (each line is one write(2)). The
+// sink is installed by main before any thread starts.
 #pragma once
 
 #include <string>
@@ -12,7 +16,18 @@ namespace conch {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
+// Receives every line that passes the level, in place of the default
+// "conch: ..." line on stderr. Must be safe from any thread.
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  virtual void Write(LogLevel level, const std::string& message) = 0;
+};
+
 void SetLogLevel(LogLevel level);
+// Installs `sink` (not owned; it must live until exit), or the default
+// with nullptr.
+void SetLogSink(LogSink* sink);
 void SetLogPrefix(const std::string& prefix);  // default "conch"
 void Log(LogLevel level, const std::string& message);
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
+#include "switchman/run.h"
 
 namespace conch::cli {
 
@@ -19,6 +20,10 @@ constexpr Command kCommands[] = {
      RunElect},
     {"sema", "run a command while holding units of a cluster-wide semaphore",
      RunSema},
+    {"switchman",
+     "the switchman tool (ZooKeeper): lock, leases and groups; also ls,\n"
+     "             check-groups, check-hosts",
+     switchman::ConchSwitchman},
 };
 
 std::string TopUsage() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/version.h"
 
 namespace conch::cli {
 
@@ -29,6 +30,6 @@ int RunCli(const std::vector<std::string>& args);
 int RunElect(const std::vector<std::string>& args);
 int RunSema(const std::vector<std::string>& args);
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = kConchVersion;
 
 }  // namespace conch::cli

@@ -34,6 +34,26 @@ struct ExecPlan {
 
 namespace {
 
+// NoteInheritedFds()'s record: sorted, above 2, ended by -1. Written once
+// before any thread starts; read by spawned children (system calls only).
+constexpr size_t kMaxInherited = 256;
+int g_inherited[kMaxInherited + 1] = {-1};
+bool g_inherited_noted = false;
+
+// Closes every descriptor above 2 that is not in g_inherited. close_range
+// is a system call; nothing else here touches memory but the record.
+void CloseOurFds() {
+  if (!g_inherited_noted) return;
+  unsigned int low = 3;
+  for (const int* fd = g_inherited; *fd >= 0; ++fd) {
+    if (static_cast<unsigned int>(*fd) > low) {
+      syscall(SYS_close_range, low, static_cast<unsigned int>(*fd) - 1, 0);
+    }
+    low = static_cast<unsigned int>(*fd) + 1;
+  }
+  syscall(SYS_close_range, low, ~0U, 0);
+}
+
 int ChildMain(void* arg) {
   auto* plan = static_cast<ExecPlan*>(arg);
   // Own process group: signals reach the command's whole tree.
@@ -52,6 +72,7 @@ int ChildMain(void* arg) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (plan->devnull >= 0) dup2(plan->devnull, STDIN_FILENO);
+  CloseOurFds();
   execve(plan->path, plan->argv, plan->envp);
   plan->error = errno;
   _exit(127);
@@ -413,6 +434,29 @@ std::vector<ChildProc> ListChildren() {
 }
 
 }  // namespace
+
+void NoteInheritedFds() {
+  std::set<int> fds;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    const int own = ::dirfd(dir);
+    while (struct dirent* e = ::readdir(dir)) {
+      int fd = std::atoi(e->d_name);
+      if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && fd > 2 && fd != own) {
+        fds.insert(fd);
+      }
+    }
+    ::closedir(dir);
+  } else {
+    return;  // no /proc: leave descriptors as close-on-exec says
+  }
+  size_t n = 0;
+  for (int fd : fds) {
+    if (n == kMaxInherited) break;  // beyond: closed in children
+    g_inherited[n++] = fd;
+  }
+  g_inherited[n] = -1;
+  g_inherited_noted = true;
+}
 
 Status BecomeSubreaper() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {

@@ -89,6 +89,15 @@ class Child final : public SignalTarget {
   bool reaped_ = true;
 };
 
+// Records the descriptors this process was started with, to be called by
+// main() before any thread or library opens one. From then on a spawned
+// process gets those (the caller's: stdio, a lock fd, sockets handed down)
+// and nothing else: descriptors that libraries open without close-on-exec,
+// such as the ZooKeeper C client's socket and pipe, stay ours. Without the
+// call, a spawned process inherits every descriptor not marked
+// close-on-exec.
+void NoteInheritedFds();
+
 // Makes this process the reaper of its orphaned descendants
 // (PR_SET_CHILD_SUBREAPER): a process that leaves the command's group
 // (setsid) and loses its parent is re-parented to conch instead of init, so

@@ -324,3 +324,34 @@ TEST(SpawnTest, FindExecutableSearchesPath) {
 
 }  // namespace
 }  // namespace conch::supervisor
+
+namespace conch::supervisor {
+namespace {
+
+// A descriptor without close-on-exec that this process opened after
+// NoteInheritedFds() (as the ZooKeeper C client opens its socket) is not
+// passed to a command; one that it was started with is.
+TEST(SpawnFdTest, OnlyInheritedDescriptorsReachTheCommand) {
+  int before = ::open("/dev/null", O_RDONLY);  // "inherited": noted below
+  ASSERT_GE(before, 0);
+  NoteInheritedFds();
+  int after = ::open("/dev/null", O_RDONLY);  // ours, no O_CLOEXEC
+  ASSERT_GE(after, 0);
+  const std::string check = "test -e /proc/$$/fd/" + std::to_string(before) +
+                            " && ! test -e /proc/$$/fd/" +
+                            std::to_string(after);
+  Result<Child> c = Child::Spawn(Shell(check));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*c)), 0)
+      << "fd " << before << " should be passed, fd " << after << " not";
+  SpawnOptions reaped = Shell(check);
+  reaped.own_reaper = true;
+  Result<Child> r = Child::Spawn(reaped);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ExitCodeFromWaitStatus(WaitExit(*r)), 0) << "under a reaper";
+  ::close(before);
+  ::close(after);
+}
+
+}  // namespace
+}  // namespace conch::supervisor

@@ -17,6 +17,7 @@
 
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "switchman/options.h"
 
 namespace conch::switchman {
 
@@ -391,6 +392,30 @@ Result<Config> ParseConfig(std::string_view text, std::string_view path) {
     Result<FileLogLevel> level = ParseLogLevel(**loglevel, path);
     if (!level.ok()) return level.status();
     config.loglevel = *level;
+  }
+
+  // Ours: the ZooKeeper session timeout the original could not change.
+  Result<int64_t> session = ConfigNumber(json, "session_timeout",
+                                         config.session_timeout.count(), path);
+  if (!session.ok()) return session.status();
+  if (*session < 1) {
+    return Error(Code::kInvalidArgument,
+                 "bad session_timeout: 0 (at least 1 second)" + In(path));
+  }
+  config.session_timeout = std::chrono::seconds(*session);
+
+  // Ours: the exit status of the "did not run" cases (-E/--exit-conflict).
+  Result<std::optional<std::string>> conflict =
+      ConfigString(json, "conflict_exit_code", path);
+  if (!conflict.ok()) return conflict.status();
+  if (*conflict) {
+    std::optional<int> code = ParseExitCode(**conflict);
+    if (!code) {
+      return Error(Code::kInvalidArgument,
+                   "bad conflict_exit_code: " + Quote(**conflict) +
+                       " (0 to 255)" + In(path));
+    }
+    config.conflict_exit_code = *code;
   }
   return config;
 }

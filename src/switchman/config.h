@@ -51,6 +51,13 @@ struct Config {
   FileLogLevel loglevel = FileLogLevel::kInfo;
   std::chrono::seconds resources_wait_timeout{0};  // 0: wait for ever
   std::chrono::seconds termination_timeout{10};    // SIGTERM to SIGKILL
+  // Ours: the ZooKeeper session timeout to ask for. The original always
+  // had Net::ZooKeeper's 10 s. The server may grant another within its
+  // bounds (by default 2 to 20 of its ticks).
+  std::chrono::seconds session_timeout{10};
+  // Ours: the exit status when CMD did not run because of the lock, the
+  // queue or the group; nullopt: 0, as the original.
+  std::optional<int> conflict_exit_code;
 };
 
 // Parses the text of a config file; `path` only goes into messages.
@@ -72,6 +79,11 @@ struct Config {
 //   logfile                 optional; false means none
 //   loglevel                default "info" (also when false); one of
 //                           debug, info, warning, critical
+//   session_timeout         ours, default 10 (the original's fixed value);
+//                           digits only, at least 1, else
+//                           "bad session_timeout: <value>"
+//   conflict_exit_code      ours, optional: 0 to 255 (as -E/--exit-conflict
+//                           takes it), else "bad conflict_exit_code: ..."
 // "Digits only" is the original's regex on the value as Perl stringifies
 // it: 10, "10", "010", 10.0, 1e3, true (1) and false (0) pass, while -1,
 // 1.5, "", " 10" and "1e3" fail. Perl's "$" also lets one final "\n" pass

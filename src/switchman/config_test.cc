@@ -651,3 +651,31 @@ TEST(SwitchmanGroupTest, DeepNestingNeedsNoRecursion) {
 
 }  // namespace
 }  // namespace conch::switchman
+
+namespace conch::switchman {
+namespace {
+
+// Keys of ours, which the original ignores as unknown.
+TEST(SwitchmanConfigTest, SessionTimeoutAndConflictExitCode) {
+  Config config = MustParseConfig(ConfigText(""));
+  EXPECT_EQ(config.session_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(config.conflict_exit_code, std::nullopt);
+  config = MustParseConfig(
+      ConfigText(R"(, "session_timeout": 4, "conflict_exit_code": 3)"));
+  EXPECT_EQ(config.session_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(config.conflict_exit_code, 3);
+  config = MustParseConfig(ConfigText(R"(, "conflict_exit_code": "75")"));
+  EXPECT_EQ(config.conflict_exit_code, 75);
+  EXPECT_NE(ConfigError(ConfigText(R"(, "session_timeout": 0)"))
+                .find("bad session_timeout"),
+            std::string::npos);
+  EXPECT_NE(ConfigError(ConfigText(R"(, "session_timeout": "x")"))
+                .find("bad session_timeout"),
+            std::string::npos);
+  EXPECT_NE(ConfigError(ConfigText(R"(, "conflict_exit_code": 256)"))
+                .find("bad conflict_exit_code: \"256\" (0 to 255)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace conch::switchman

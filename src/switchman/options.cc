@@ -13,6 +13,7 @@ namespace {
 
 enum class Target {
   kConfig,
+  kExitConflict,
   kGroup,
   kLease,
   kLockname,
@@ -35,9 +36,13 @@ struct OptionName {
 // Every name the original's specs register, sorted as Getopt::Long sorts
 // them before matching abbreviations; the order shows in its "ambiguous"
 // message.
-constexpr std::array<OptionName, 13> kNames = {{
+// Ours: e|exit-conflict, named so that no abbreviation the original
+// accepted ("--conf", "--lo", "--n") changes meaning.
+constexpr std::array<OptionName, 15> kNames = {{
     {"c", "c", Target::kConfig},
     {"config", "c", Target::kConfig},
+    {"e", "e", Target::kExitConflict},
+    {"exit-conflict", "e", Target::kExitConflict},
     {"g", "g", Target::kGroup},
     {"group", "g", Target::kGroup},
     {"h", "h", Target::kHelp},
@@ -139,6 +144,7 @@ struct Scan {
   std::optional<std::string> config;
   std::optional<std::string> group;
   std::optional<std::string> lockname;
+  std::optional<std::string> exit_conflict;
   std::vector<LeaseOption> leases;
   bool lock = true;
   std::optional<Action> info;  // -h or -v was reached
@@ -196,6 +202,7 @@ size_t TakeOption(const std::vector<std::string>& args, size_t i,
       }
       return i;
     case Target::kConfig:
+    case Target::kExitConflict:
     case Target::kGroup:
     case Target::kLease:
     case Target::kLockname:
@@ -218,6 +225,9 @@ size_t TakeOption(const std::vector<std::string>& args, size_t i,
       break;
     case Target::kLockname:
       scan.lockname = std::move(text);
+      break;
+    case Target::kExitConflict:
+      scan.exit_conflict = std::move(text);
       break;
     case Target::kLease:
       if (text.find('=') == std::string::npos) {
@@ -295,6 +305,10 @@ Options:
                          component of CMD's first word
   --lock                 take the exclusive lock (the default)
   --no-lock, --nolock    do not take it; groups and leases still apply
+  -E, --exit-conflict N  exit with N instead of 0 when CMD did not run
+                         because of the lock, the queue or the group (see
+                         Exit status); also the config key
+                         conflict_exit_code
   -h, --help             print this text and exit with status 1
   -v, --version          print the version and exit with status 1
 
@@ -350,14 +364,18 @@ status 0, if the lock appears meanwhile.
 Exit status:
   0       CMD ran and succeeded; or it did not run because the lock was
           held, the lock name was already queued, the lock appeared while
-          waiting, or this host is not in the group
+          waiting, or this host is not in the group (--exit-conflict
+          changes the status of these cases)
   N       CMD exited with status N
   128+N   CMD was killed by signal N
   1       after --help or --version
   64      bad options, config, prefix data or lease
+  65      the holders of a resource disagree on its TOTAL
   69      ZooKeeper could not be reached
   70      the lock or the ZooKeeper session was lost while CMD ran
-  75      resources_wait_timeout ran out before all leases were taken
+  75      resources_wait_timeout ran out before all leases were taken, or
+          the session was lost while waiting
+  126     CMD could not be executed; 127: CMD was not found
 
 Environment:
   DEBUG            when true, debug messages go to stderr too
@@ -429,6 +447,15 @@ Result<Options> ParseOptions(const std::vector<std::string>& args,
   if (scan.group && PerlTrue(*scan.group)) options.group = *scan.group;
   options.leases = std::move(scan.leases);
   options.lock = scan.lock;
+  if (scan.exit_conflict) {
+    std::optional<int> code = ParseExitCode(*scan.exit_conflict);
+    if (!code) {
+      return Error(Code::kInvalidArgument,
+                   "Option --exit-conflict: bad exit status " +
+                       Quote(*scan.exit_conflict) + " (0 to 255)");
+    }
+    options.conflict_exit_code = *code;
+  }
   // $options{lockname} ||= basename($arguments->[0]);
   options.lockname_is_default = !scan.lockname || !PerlTrue(*scan.lockname);
   options.lockname = options.lockname_is_default
@@ -439,6 +466,17 @@ Result<Options> ParseOptions(const std::vector<std::string>& args,
   if (!exec.ok()) return exec.status();
   options.exec = std::move(exec).value();
   return options;
+}
+
+std::optional<int> ParseExitCode(std::string_view text) {
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  int value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value > 255) return std::nullopt;
+  return value;
 }
 
 std::string PerlBasename(std::string_view path) {

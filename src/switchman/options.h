@@ -8,6 +8,8 @@
 // module's default configuration and the specs
 //   c|config=s  g|group=s  h|help  lease=s (a hash)  lockname=s  v|version
 //   lock!
+// and one of ours, e|exit-conflict=s, whose names extend no abbreviation
+// of the original's.
 // Getopt::Long's defaults (its source, Getopt/Long.pm 2.52, ConfigDefaults
 // and FindOption; see also its manual, "Configuring Getopt::Long") give
 // these rules, all mirrored here:
@@ -46,6 +48,7 @@
 // Thread contract: pure functions; safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +113,9 @@ struct Options {
   std::string lockname;
   bool lockname_is_default = true;
   bool lock = true;  // --lock (default) / --nolock / --no-lock
+  // -E/--exit-conflict N (ours): the exit status when CMD did not run
+  // because of the lock, the queue or the group; nullopt when not given.
+  std::optional<int> conflict_exit_code;
 
   std::vector<std::string> command;  // CMD and ARGS, never empty for kRun
   ExecSpec exec;                     // ExecSpecFor(command)
@@ -136,6 +142,10 @@ struct ParseSettings {
 // caller sees it first here.
 Result<Options> ParseOptions(const std::vector<std::string>& args,
                              const ParseSettings& settings = {});
+
+// An exit status for --exit-conflict or conflict_exit_code: decimal digits
+// only, 0 to 255; nullopt otherwise.
+std::optional<int> ParseExitCode(std::string_view text);
 
 // File::Basename::basename() on Unix: trailing slashes are dropped (but
 // "/" stays "/"), then everything up to the last "/" goes; an empty result

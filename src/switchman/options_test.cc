@@ -524,3 +524,38 @@ TEST(SwitchmanOptionsTest, VersionTextStartsLikeTheOriginals) {
 
 }  // namespace
 }  // namespace conch::switchman
+
+namespace conch::switchman {
+namespace {
+
+// Ours: -E/--exit-conflict, named so that every abbreviation the original
+// accepted keeps its meaning.
+TEST(SwitchmanOptionsTest, ExitConflictTakesAStatusFrom0To255) {
+  EXPECT_EQ(MustParse({"x"}).conflict_exit_code, std::nullopt);
+  EXPECT_EQ(MustParse({"-E", "3", "x"}).conflict_exit_code, 3);
+  EXPECT_EQ(MustParse({"-e", "0", "x"}).conflict_exit_code, 0);
+  EXPECT_EQ(MustParse({"--exit-conflict=255", "x"}).conflict_exit_code, 255);
+  EXPECT_EQ(MustParse({"--exit", "9", "x"}).conflict_exit_code, 9);
+  for (const char* bad : {"256", "-1", "x", "", "1.5", "0x1"}) {
+    Result<Options> o = ParseOptions({"-E", bad, "x"});
+    EXPECT_FALSE(o.ok()) << bad;
+  }
+  EXPECT_EQ(ParseError({"-E", "300", "x"}),
+            "Option --exit-conflict: bad exit status \"300\" (0 to 255)");
+  // The original's abbreviations still mean what they meant.
+  EXPECT_EQ(MustParse({"--conf", "/c", "x"}).config_path, "/c");
+  EXPECT_FALSE(MustParse({"--n", "x"}).lock);
+}
+
+TEST(SwitchmanOptionsTest, ParseExitCode) {
+  EXPECT_EQ(ParseExitCode("0"), 0);
+  EXPECT_EQ(ParseExitCode("075"), 75);
+  EXPECT_EQ(ParseExitCode("255"), 255);
+  EXPECT_EQ(ParseExitCode("256"), std::nullopt);
+  EXPECT_EQ(ParseExitCode("1000"), std::nullopt);
+  EXPECT_EQ(ParseExitCode(""), std::nullopt);
+  EXPECT_EQ(ParseExitCode("+1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace conch::switchman

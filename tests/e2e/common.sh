@@ -21,7 +21,7 @@
 #   time        now_ms, wait_for COND TIMEOUT_S
 #   processes   run (foreground, captures RC/OUT/ERR/ELAPSED_MS), bg
 #               (background, sets BG_PID), wait_exit, wait_queued,
-#               proc_alive, holder_sleep_cmd
+#               proc_alive, holder_sleep_cmd, death_fifo
 #   the store   CONCH_TEST_STORE (etcd or zookeeper, from ctest; default
 #               etcd), store_start, store_kill, store_freeze, store_thaw,
 #               store_endpoint, store_url, STORE_ENDPOINTS,
@@ -304,6 +304,19 @@ wait_exit() {
 # started" check means something. Returns 1 on timeout.
 wait_queued() {
   wait_for "grep -Eq '^conch( [0-9:.]+)?: waiting for ' '$T/$1.err' 2>/dev/null" 30
+}
+
+# death_fifo NAME: starts a reader on FIFO $T/NAME.fifo that writes the
+# wall time in ms to $T/NAME.dead when the last writer (the command) is
+# gone. The command opens the FIFO for writing as fd 3.
+death_fifo() {
+  mkfifo "$T/$1.fifo"
+  (
+    read -r _ <"$T/$1.fifo"
+    t=${EPOCHREALTIME/./}
+    echo "${t:0:-3}" >"$T/$1.dead"
+  ) &
+  BG_PIDS+=("$!")
 }
 
 # --- the store --------------------------------------------------------------

@@ -19,19 +19,6 @@ store_start
 proxy_start "$(store_endpoint 0)"
 CONCH_ENDPOINTS=$(store_url "$PROXY_EP")
 
-# death_fifo NAME: starts a reader on FIFO $T/NAME.fifo that writes the
-# wall time in ms to $T/NAME.dead when the last writer (the command) is
-# gone. The command opens the FIFO for writing as fd 3.
-death_fifo() {
-  mkfifo "$T/$1.fifo"
-  (
-    read -r _ <"$T/$1.fifo"
-    t=${EPOCHREALTIME/./}
-    echo "${t:0:-3}" >"$T/$1.dead"
-  ) &
-  BG_PIDS+=("$!")
-}
-
 # check_dead_in_time NAME LAST_UP_MS TTL_MS: the command NAME died before
 # LAST_UP_MS + TTL_MS.
 check_dead_in_time() {
