@@ -95,7 +95,7 @@ bench_cleanup() {
   if [[ -n $BENCH_CLEANUP_HOOK ]]; then "$BENCH_CLEANUP_HOOK"; fi
   for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait_bounded "$pid" 5 || true; done
-  etcd_stop
+  if declare -F etcd_stop >/dev/null; then etcd_stop; fi  # ZooKeeper-only benches have none
   rm -rf "$WORK"
 }
 # A bench_workdir HOOK: TERMs every pid written to a file named child_pid

@@ -18,6 +18,10 @@
 //   mkparent HOSTS PATH
 //       creates PATH and its missing ancestors as persistent nodes (done
 //       once, before anything is timed)
+//   set HOSTS PATH DATA
+//       sets PATH's data (PATH must exist; mkparent first) over a session
+//       opened beforehand, and prints CLOCK_REALTIME in ns read just
+//       before the request went out (the moment of an edit, for latency)
 //   count HOSTS PATH
 //       prints how many children PATH has (0 when PATH does not exist)
 //   ls HOSTS PATH
@@ -227,6 +231,17 @@ static int mkparent_mode(const char* hosts, const char* path) {
   return 0;
 }
 
+static int set_mode(const char* hosts, const char* path, const char* data) {
+  zhandle_t* zh = open_session(hosts, HELPER_TIMEOUT_MS);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int rc = zoo_set(zh, path, data, (int)strlen(data), -1);
+  if (rc != ZOK) fail("set", rc);
+  printf("%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  close_session(zh);
+  return 0;
+}
+
 // Prints one line per child of PATH in children: its name, a space, its
 // data (with any newline replaced by a space); leaves out a child deleted
 // meanwhile.
@@ -313,6 +328,7 @@ static int usage(void) {
           "usage: zk_floor floor HOSTS PARENT TIMEOUT_MS\n"
           "       zk_floor elect HOSTS PARENT TIMEOUT_MS PROG [ARG...]\n"
           "       zk_floor mkparent HOSTS PATH\n"
+          "       zk_floor set HOSTS PATH DATA\n"
           "       zk_floor count HOSTS PATH\n"
           "       zk_floor ls HOSTS PATH\n"
           "       zk_floor write HOSTS PARENT TIMEOUT_MS SETTLE_S\n"
@@ -332,6 +348,9 @@ int main(int argc, char** argv) {
   }
   if (strcmp(mode, "mkparent") == 0 && argc == 4) {
     return mkparent_mode(argv[2], argv[3]);
+  }
+  if (strcmp(mode, "set") == 0 && argc == 5) {
+    return set_mode(argv[2], argv[3], argv[4]);
   }
   if (strcmp(mode, "count") == 0 && argc == 4) {
     return children_mode(argv[2], argv[3], 0);

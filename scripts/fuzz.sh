@@ -17,8 +17,8 @@ if (($#)); then
   exit 64
 fi
 
-fuzzers=(duration flagset flags endpoint store_address holder keys layout lease options
-  switchman_config)
+fuzzers=(duration flagset flags endpoint store_address holder keys crontab layout lease
+  options switchman_config)
 
 echo "fuzz: configuring build-fuzz with clang"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz \

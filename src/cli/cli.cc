@@ -29,8 +29,8 @@ constexpr Command kCommands[] = {
 std::string TopUsage() {
   std::string out =
       "usage: conch <command> [arguments] [flags] [-- cmd...]\n\n"
-      "Runs a command under a cluster-wide hold kept in etcd v3, and kills it\n"
-      "before the hold could pass to anyone else.\n\nCommands:\n";
+      "Runs a command under a cluster-wide hold kept in etcd v3 or ZooKeeper,\n"
+      "and kills it before the hold could pass to anyone else.\n\nCommands:\n";
   for (const Command& c : kCommands) {
     char line[160];
     std::snprintf(line, sizeof(line), "  %-10s %s\n", c.name, c.summary);

@@ -161,8 +161,9 @@ struct GroupMembers {
 };
 
 // Resolves `group` as the original's get_group_hosts does: an item that is
-// a key of `groups` is a subgroup and is expanded in turn, depth first and
-// in order; any other item is a host. One visited set, seeded with
+// a key of `groups` is a subgroup, any other item is a host. A group's own
+// hosts come first, then its subgroups are expanded in order, each the
+// same way (depth first). One visited set, seeded with
 // `group`, is shared by the whole expansion, so loops end and each group is
 // expanded at most once. Uses no recursion, however deep the nesting.
 // kNotFound "Group <NAME> is not described" when `group`, or a subgroup

@@ -18,7 +18,12 @@
 // Each Run* function is a whole subcommand: it prints to stdout and stderr
 // and returns the exit code, for the dispatcher (cli/) to hand to main.
 // They are built from the pure pieces declared below, which the unit tests
-// use without a server.
+// use without a server, and from those of switchman/crontab.h (reading a
+// crontab) and switchman/probe.h (probing a host).
+//
+// The implementation is in three files: inspect.cc (arguments, judgement,
+// the Run* functions), inspect_ls.cc (AssembleSnapshot and the formats of
+// ls) and inspect_read.cc (ReadTree, ReadPrefixData).
 //
 // Exit codes (the numbers of cli/exit_codes.h, which this module does not
 // link):
@@ -29,8 +34,8 @@
 //                 64 only for bad arguments to the check itself.
 //
 // Thread contract: the pure functions are safe from any thread. The Run*
-// functions, ReadTree, ReadPrefixData and ProbeHosts block (see each) and
-// may be called from any thread; RunLs and FormatLocalTime read the local
+// functions, ReadTree and ReadPrefixData block (see each) and may be
+// called from any thread; RunLs and FormatLocalTime read the local
 // time zone.
 #pragma once
 
@@ -38,7 +43,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +50,8 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "switchman/config.h"
+#include "switchman/crontab.h"
+#include "switchman/probe.h"
 
 namespace conch::switchman {
 
@@ -61,15 +67,6 @@ inline constexpr int kInspectExitUnavailable = 69;  // cli::kExitUnavailable
 // has kInspectReadTimeout more.
 inline constexpr Duration kInspectDialTimeout = std::chrono::seconds(5);
 inline constexpr Duration kInspectReadTimeout = std::chrono::seconds(10);
-
-// check-hosts: Net::Ping's defaults, which the original used: the TCP echo
-// port and a 5 s timeout.
-inline constexpr uint16_t kDefaultProbePort = 7;
-inline constexpr Duration kProbeTimeout = std::chrono::seconds(5);
-
-// Test hook: when set, check-hosts probes this port instead of 7. Must be
-// a decimal number from 1 to 65535, else check-hosts exits 64.
-inline constexpr const char* kProbePortEnv = "CONCH_SWITCHMAN_PROBE_PORT";
 
 // ---------------------------------------------------------------------------
 // The subcommands. Each takes the arguments after its word.
@@ -288,100 +285,7 @@ Result<PrefixData> ReadPrefixData(const Config& config,
                                   Duration dial_timeout = kInspectDialTimeout);
 
 // ---------------------------------------------------------------------------
-// check-groups: crontabs.
-
-// One token of a shell command line (POSIX "Token Recognition", without
-// expansion).
-struct ShellToken {
-  enum class Kind { kWord, kOperator };
-  Kind kind = Kind::kWord;
-  // A word with its quotes and backslashes removed; an operator as written
-  // (";", "&&", "||", "|", "&", ";;", "(", ")", "<", ">", ">>", "<<", ">&",
-  // "<&", "<>", ">|"), with the digits of an IO number in front ("2>&").
-  std::string text;
-  size_t begin = 0;  // the token's bytes in the line: [begin, end)
-  size_t end = 0;
-  bool operator==(const ShellToken&) const = default;
-};
-
-// Splits a command line as a POSIX shell does before expansion: blanks
-// (space, tab) separate words; single quotes keep everything; double
-// quotes keep everything but a backslash before $ ` " \ or newline;
-// an unquoted backslash keeps the next byte; the operators above end a
-// word; a "#" at the start of a word starts a comment, which ends the
-// tokens. "$", "`", "*" and "~" are kept literally. kInvalidArgument for
-// an unterminated quote.
-Result<std::vector<ShellToken>> TokenizeShell(std::string_view line);
-
-// The words of `line` up to its first operator, as TokenizeShell splits
-// them.
-Result<std::vector<std::string>> SplitShellWords(std::string_view line);
-
-// Whether a crontab has a user field between the schedule and the command.
-//   kUser: never.
-//   kSystem: always (/etc/crontab, /etc/cron.d/*, or --system).
-//   kAuto: decided per job by FindSwitchmanCalls: the first word is taken
-//          as a user only when it and the next word both look like the
-//          switchman invocation ("switchman /usr/bin/switchman -g ...",
-//          user "switchman"). Otherwise it does not matter: the invocation
-//          is looked for in every word, so a user field that is not
-//          "switchman" is simply passed over.
-enum class CrontabKind { kUser, kSystem, kAuto };
-
-// kSystem for /etc/crontab and files directly in /etc/cron.d, else kAuto.
-CrontabKind CrontabKindForPath(std::string_view path);
-
-// One job line of a crontab.
-struct CronJob {
-  int line = 0;          // 1-based
-  std::string schedule;  // the five fields or the @keyword, as written
-  std::string user;      // kSystem only
-  // The command as cron gives it to /bin/sh: everything after the schedule
-  // (and user), up to the first "%" not preceded by a backslash, with
-  // "\%" turned into "%" (cron feeds what follows "%" to stdin).
-  std::string command;
-  // POSIXLY_CORRECT is set by a NAME=value line above the job, which
-  // changes how switchman parses its options (options.h).
-  bool posixly_correct = false;
-};
-
-// Parses a crontab as cron reads it. Lines are:
-//   blank, or "#..." after optional blanks: skipped;
-//   NAME=value (NAME a shell name, maybe quoted; blanks around "="
-//     allowed): an environment assignment, skipped;
-//   five time fields and a command: minute 0-59, hour 0-23, day 1-31,
-//     month 1-12 or jan-dec, weekday 0-7 or sun-sat; each field a list of
-//     "*", N or N-M, each optionally "/STEP";
-//   "@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily",
-//     "@midnight" or "@hourly" and a command.
-// With kSystem the first word after the schedule is the user. A job line
-// without a command, a bad field, an unknown @keyword or any other line is
-// kInvalidArgument "line N: ..." (cron refuses such a file as a whole).
-Result<std::vector<CronJob>> ParseCrontab(std::string_view text,
-                                          CrontabKind kind);
-
-// One call of switchman inside a cron job's command.
-struct SwitchmanCall {
-  int line = 0;
-  // As written: from the switchman word ("conch" when the call is
-  // "conch switchman") to the end of its last argument.
-  std::string text;
-  std::vector<std::string> args;  // the words after the switchman word
-  bool posixly_correct = false;
-  bool unparsable = false;  // the command could not be split (a bad quote):
-                            // `text` is the whole command, args are empty
-};
-
-// The switchman calls in `job`'s command: a word whose basename is
-// "switchman" (any path; the original only knew /usr/local/bin/switchman),
-// which also covers "conch switchman", starts a call; its arguments are
-// the words after it up to the next operator (";", "&&", "|", ">", "&",
-// "#"...), split by TokenizeShell. Scanning goes on after them, so a line
-// may hold several calls. `kind` is only looked at for kAuto (see
-// CrontabKind). A command that does not split is returned as one
-// unparsable call if it contains "switchman", else ignored.
-std::vector<SwitchmanCall> FindSwitchmanCalls(const CronJob& job,
-                                              CrontabKind kind);
+// check-groups: judgement.
 
 // A call whose group does not check out.
 struct FailedCall {
@@ -428,21 +332,6 @@ std::vector<std::string> HostsToProbe(const PrefixData& data);
 std::vector<std::string> DeadGroups(
     const PrefixData& data,
     const std::function<bool(const std::string&)>& is_up);
-
-// Probes every host at once as Net::Ping's default "tcp" probe does: a TCP
-// connect to `port`; a completed connection or a refusal (the host
-// answered, no echo service) means up; a timeout, an unreachable network
-// or a name that does not resolve means down. Names are resolved with
-// getaddrinfo (IPv4 and IPv6; any address that answers will do), one after
-// the other, then all connects run in one poll loop. Blocks for the lookups
-// plus at most `timeout`. Returns the hosts that are up.
-std::set<std::string> ProbeHosts(const std::vector<std::string>& hosts,
-                                 uint16_t port, Duration timeout);
-
-// The probe port: kDefaultProbePort when `env_value` (the value of
-// kProbePortEnv) is null, else that number. kInvalidArgument if it is not
-// 1..65535.
-Result<uint16_t> ProbePortFromEnv(const char* env_value);
 
 // "OK", or "groups: g1, g2". No newline.
 std::string FormatHostsVerdict(const std::vector<std::string>& dead_groups);

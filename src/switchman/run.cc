@@ -103,10 +103,10 @@ class Runner {
     return store_->EnsurePath(
         path, [this](const std::string& p) { return DataFor(p); });
   }
-  // CreateEphemeral, creating the parent first when it is missing.
-  Result<std::optional<std::string>> CreateUnder(const std::string& parent,
-                                                 const std::string& path,
-                                                 bool sequential);
+  // Store::CreateEphemeral, creating the parent first when it is missing.
+  Result<Store::Created> CreateUnder(const std::string& parent,
+                                     const std::string& path, bool sequential,
+                                     const std::vector<Request>& after = {});
 
   const Options& o_;
   const Config& c_;
@@ -277,13 +277,15 @@ Exit Runner::OrderLeases() {
   return std::nullopt;
 }
 
-Result<std::optional<std::string>> Runner::CreateUnder(
-    const std::string& parent, const std::string& path, bool sequential) {
-  Result<std::optional<std::string>> made =
-      store_->CreateEphemeral(path, data_, sequential);
+Result<Store::Created> Runner::CreateUnder(const std::string& parent,
+                                           const std::string& path,
+                                           bool sequential,
+                                           const std::vector<Request>& after) {
+  Result<Store::Created> made =
+      store_->CreateEphemeral(path, data_, sequential, after);
   if (made.ok() || made.status().code() != Code::kNotFound) return made;
   CONCH_RETURN_IF_ERROR(Ensure(parent));
-  return store_->CreateEphemeral(path, data_, sequential);
+  return store_->CreateEphemeral(path, data_, sequential, after);
 }
 
 // One queue entry per resource, after checking that no task of our lock
@@ -315,21 +317,22 @@ Exit Runner::Enqueue() {
   }
   for (const Lease& l : leases_) {
     const std::string queue = layout_.queue(l.resource);
-    Result<std::optional<std::string>> entry = CreateUnder(
+    Result<Store::Created> entry = CreateUnder(
         queue, layout_.queue_entry_prefix(l.resource, o_.lockname), true);
-    if (!entry.ok() || !*entry) {
+    if (!entry.ok() || !entry->path) {
       return StoreError(
           entry.ok() ? Error(Code::kInternal, "no entry") : entry.status(),
           "Could not push task " + o_.lockname + " in queue for " + l.resource);
     }
+    const std::string& path = *entry->path;
     std::optional<Sequenced> seq =
-        ParseQueueEntry(std::string(zk::BaseName(**entry)));
+        ParseQueueEntry(std::string(zk::BaseName(path)));
     if (!seq) {
-      LogError("unexpected queue entry " + **entry);
+      LogError("unexpected queue entry " + path);
       return kExitTempFail;
     }
-    LogDebug("Added task in queue for " + l.resource + ": " + **entry);
-    queue_entries_.push_back(**entry);
+    LogDebug("Added task in queue for " + l.resource + ": " + path);
+    queue_entries_.push_back(path);
     queue_seqs_.push_back(seq->seq);
   }
   return std::nullopt;
@@ -388,67 +391,78 @@ Exit Runner::WaitInQueue(size_t i) {
 }
 
 // Takes lease `i` as Net::ZooKeeper::Semaphore does (under its mutex), but
-// waits for room on a watch of the leases instead of polling.
+// waits for room on a watch of the leases instead of polling. Round trips
+// are batched: the mutex entry goes out with the listings of the mutex and
+// of the leases (valid when the entry is first: we have held the mutex
+// since it was made), and the lease with the release of the mutex (and,
+// for the last lease, the leaving of the queues).
 Exit Runner::TakeLease(size_t i) {
   const Lease& lease = leases_[i];
   const std::string& res = lease.resource;
   const std::string mutex = layout_.mutex(res);
   const std::string leases = layout_.leases(res);
   const std::string waiting_for = res + " semaphore";
+  auto list_leases = [&] {
+    return zk::ChildrenRequest(leases, store_->Watch(kWaitTag));
+  };
   for (;;) {
     // 1. The mutex: the standard recipe, watching the entry just ahead.
-    Result<std::optional<std::string>> entry =
-        CreateUnder(mutex, layout_.mutex_entry_prefix(res), true);
-    if (!entry.ok() || !*entry) {
+    Result<Store::Created> entry =
+        CreateUnder(mutex, layout_.mutex_entry_prefix(res), true,
+                    {zk::ChildrenRequest(mutex), list_leases()});
+    if (!entry.ok() || !entry->path) {
       return StoreError(
           entry.ok() ? Error(Code::kInternal, "no entry") : entry.status(),
           "take the mutex of " + res);
     }
-    const std::string own = **entry;
+    const std::string own = *entry->path;
     std::optional<Sequenced> mine =
         ParseMutexEntry(std::string(zk::BaseName(own)));
     if (!mine) {
       LogError("unexpected mutex entry " + own);
       return kExitTempFail;
     }
+    Reply listed = entry->after[0];
+    std::optional<Reply> held = entry->after[1];
     for (;;) {
-      Result<Reply> listed =
-          store_->Call1("list " + mutex, zk::ChildrenRequest(mutex));
-      if (!listed.ok()) return StoreError(listed.status(), "take the mutex");
-      if (listed->rc != ZOK) {
-        return StoreError(zk::FromZk(listed->rc, "list " + mutex),
+      if (listed.rc != ZOK) {
+        return StoreError(zk::FromZk(listed.rc, "list " + mutex),
                           "take the mutex");
       }
       Result<std::optional<Sequenced>> ahead =
-          MutexPredecessor(listed->children, mine->seq, mutex);
+          MutexPredecessor(listed.children, mine->seq, mutex);
       if (!ahead.ok()) {
         LogError(ahead.status().message());
         return kExitTempFail;
       }
       if (!*ahead) break;  // ours
+      held.reset();        // listed before the mutex was ours
       const std::string pred = mutex + "/" + (*ahead)->name;
       Result<Reply> watched = store_->Call1(
           "watch " + pred, zk::ExistsRequest(pred, store_->Watch(kWaitTag)));
       if (!watched.ok()) return StoreError(watched.status(), "take the mutex");
-      if (watched->rc == ZNONODE) continue;
-      if (watched->rc != ZOK) {
+      if (watched->rc != ZOK && watched->rc != ZNONODE) {
         return StoreError(zk::FromZk(watched->rc, "watch " + pred),
                           "take the mutex");
       }
-      if (Exit e = Await(kWaitTag, waiting_for)) return e;
+      if (watched->rc == ZOK) {
+        if (Exit e = Await(kWaitTag, waiting_for)) return e;
+      }
+      Result<std::vector<Reply>> again = store_->Call(
+          "list " + mutex, {zk::ChildrenRequest(mutex), list_leases()});
+      if (!again.ok()) return StoreError(again.status(), "take the mutex");
+      listed = (*again)[0];
+      held = (*again)[1];
     }
     // 2. Under the mutex: the leases, watched in case there is no room.
-    Result<Reply> held = store_->Call1(
-        "list " + leases, zk::ChildrenRequest(leases, store_->Watch(kWaitTag)));
-    if (!held.ok()) return StoreError(held.status(), "read the leases");
     if (held->rc == ZNONODE) {
       if (Status s = Ensure(leases); !s.ok()) {
         return StoreError(s, "create " + leases);
       }
-      held =
-          store_->Call1("list " + leases,
-                        zk::ChildrenRequest(leases, store_->Watch(kWaitTag)));
-      if (!held.ok()) return StoreError(held.status(), "read the leases");
+      Result<Reply> relisted = store_->Call1("list " + leases, list_leases());
+      if (!relisted.ok())
+        return StoreError(relisted.status(), "read the leases");
+      held = *relisted;
     }
     if (held->rc != ZOK) {
       return StoreError(zk::FromZk(held->rc, "list " + leases),
@@ -463,17 +477,33 @@ Exit Runner::TakeLease(size_t i) {
                  : kExitTempFail;
     }
     if (*used + lease.count <= lease.total) {
-      Result<std::optional<std::string>> taken = store_->CreateEphemeral(
+      std::vector<Request> after = {zk::DeleteRequest(own, -1)};
+      const bool last = i + 1 == leases_.size();
+      if (last) {
+        for (const std::string& q : queue_entries_) {
+          after.push_back(zk::DeleteRequest(q, -1));
+        }
+      }
+      Result<Store::Created> taken = store_->CreateEphemeral(
           layout_.lease_entry_prefix(res, lease.count, lease.total), data_,
-          true);
-      Status released = store_->Delete({own});
-      if (!taken.ok() || !*taken) {
+          true, after);
+      if (!taken.ok() || !taken->path) {
         return StoreError(
             taken.ok() ? Error(Code::kInternal, "no lease") : taken.status(),
             "take a lease of " + res);
       }
-      if (!released.ok()) return StoreError(released, "release the mutex");
-      LogDebug("Semaphore " + res + " acquired: " + **taken);
+      for (size_t k = 0; k < taken->after.size(); ++k) {
+        const int rc = taken->after[k].rc;
+        if (rc != ZOK && rc != ZNONODE) {
+          return StoreError(zk::FromZk(rc, "Could not delete " + after[k].path),
+                            k == 0 ? "release the mutex" : "leave the queues");
+        }
+      }
+      LogDebug("Semaphore " + res + " acquired: " + *taken->path);
+      if (last) {
+        LogDebug("All resources acquired");
+        queue_entries_.clear();
+      }
       return std::nullopt;
     }
     // 3. No room: let others check too, and wait for a lease to go.
@@ -486,23 +516,18 @@ Exit Runner::TakeLease(size_t i) {
   }
 }
 
+// The lock, and its watch in the same round trip.
 Exit Runner::TakeLock() {
   if (!o_.lock) return std::nullopt;
-  Result<std::optional<std::string>> made =
-      CreateUnder(layout_.locks(), lock_path_, false);
+  Result<Store::Created> made =
+      CreateUnder(layout_.locks(), lock_path_, false,
+                  {zk::ExistsRequest(lock_path_, store_->Watch(kLockTag))});
   if (!made.ok()) {
     return StoreError(made.status(), "Could not acquire lock " + o_.lockname);
   }
-  if (!*made) {
-    LogInfo("Lock " + o_.lockname + " already exists");
-    return Conflict();
-  }
-  Result<Reply> watched =
-      store_->Call1("watch " + lock_path_,
-                    zk::ExistsRequest(lock_path_, store_->Watch(kLockTag)));
-  if (!watched.ok()) return StoreError(watched.status(), "watch the lock");
-  if (watched->rc != ZOK || !watched->stat ||
-      watched->stat->ephemeralOwner != store_->session_id()) {
+  const Reply* watched = made->after.empty() ? nullptr : &made->after[0];
+  if (!made->path || watched == nullptr || watched->rc != ZOK ||
+      !watched->stat || watched->stat->ephemeralOwner != store_->session_id()) {
     LogInfo("Lock " + o_.lockname + " already exists");
     return Conflict();
   }
@@ -779,13 +804,7 @@ int Runner::Run() {
     if (Exit e = WaitInQueue(i)) return *e;
     if (Exit e = TakeLease(i)) return *e;
   }
-  if (!leases_.empty()) {
-    LogDebug("All resources acquired");
-    if (Status s = store_->Delete(queue_entries_); !s.ok()) {
-      return StoreError(s, "leave the queues");
-    }
-    give_up_.reset();
-  }
+  give_up_.reset();  // the last lease left the queues
   if (Exit e = TakeLock()) return *e;
   return RunCommand();
 }

@@ -273,11 +273,23 @@ Result<std::optional<std::string>> Store::FindOwn(const std::string& path,
   return found;
 }
 
-Result<std::optional<std::string>> Store::CreateEphemeral(
-    const std::string& path, const std::string& data, bool sequential) {
+Result<Store::Created> Store::CreateEphemeral(
+    const std::string& path, const std::string& data, bool sequential,
+    const std::vector<Request>& after) {
   const std::string what = "create " + path;
   const int mode = sequential ? ZOO_EPHEMERAL_SEQUENTIAL : ZOO_EPHEMERAL;
   const MonoTime deadline = RequestDeadline();
+  std::vector<Request> batch = {zk::CreateRequest(path, data, mode)};
+  batch.insert(batch.end(), after.begin(), after.end());
+  // The rest of the batch on its own, after a lost connection.
+  auto finish = [&](std::optional<std::string> made) -> Result<Created> {
+    Created out{std::move(made), {}};
+    if (after.empty()) return out;
+    Result<std::vector<Reply>> replies = Call(what, after);
+    if (!replies.ok()) return replies.status();
+    out.after = std::move(replies).value();
+    return out;
+  };
   for (;;) {
     if (clock().Now() >= deadline) {
       return Error(Code::kDeadlineExceeded,
@@ -285,16 +297,26 @@ Result<std::optional<std::string>> Store::CreateEphemeral(
     }
     Status up = conn_->WaitConnected(deadline);
     if (!up.ok()) return up.With(what);
-    std::vector<Reply> replies =
-        conn_->CallAll({zk::CreateRequest(path, data, mode)}, deadline);
+    std::vector<Reply> replies = conn_->CallAll(batch, deadline);
     const Reply& reply = replies.front();
-    if (reply.rc == ZOK) return std::optional<std::string>(reply.path);
+    bool rest_lost = false;
+    for (size_t i = 1; i < replies.size(); ++i) {
+      rest_lost = rest_lost || zk::IsConnectionLoss(replies[i].rc) ||
+                  replies[i].rc == zk::kNoAnswer;
+    }
+    if (reply.rc == ZOK) {
+      if (rest_lost) return finish(reply.path);
+      return Created{reply.path,
+                     std::vector<Reply>(replies.begin() + 1, replies.end())};
+    }
     if (reply.rc == ZNONODE) {
       return Error(Code::kNotFound, what + ": the parent is missing");
     }
     if (reply.rc == ZNODEEXISTS) {
       // Ours if a lost attempt made it.
-      return FindOwn(path, false);
+      Result<std::optional<std::string>> own = FindOwn(path, false);
+      if (!own.ok()) return own.status();
+      return finish(*own);
     }
     if (reply.rc == ZINVALIDSTATE || reply.rc == ZCLOSING ||
         reply.rc == ZSESSIONEXPIRED) {
@@ -309,7 +331,7 @@ Result<std::optional<std::string>> Store::CreateEphemeral(
     LogDebug(what + ": connection lost; looking for the node");
     Result<std::optional<std::string>> own = FindOwn(path, sequential);
     if (!own.ok()) return own.status();
-    if (*own) return own;
+    if (*own) return finish(*own);
   }
 }
 

@@ -119,15 +119,25 @@ class Store {
       const std::string& path,
       const std::function<std::string(const std::string&)>& data_for);
 
+  // What CreateEphemeral made.
+  struct Created {
+    // The path created (or adopted); nullopt when a plain node already
+    // exists (ZNODEEXISTS) and is not ours.
+    std::optional<std::string> path;
+    std::vector<Reply> after;  // the replies to `after`, in order
+  };
+
   // Creates an ephemeral node (sequential: `path` is the name's stem, and
-  // the server appends the sequence) holding `data`. Returns the path
-  // created, or nullopt when a plain node already exists (ZNODEEXISTS)
-  // and is not ours. A missing parent is reported as kNotFound, for the
-  // caller to create it (EnsurePath) and try again. After a lost
-  // connection the outcome is looked up (see the top of this file).
-  Result<std::optional<std::string>> CreateEphemeral(const std::string& path,
-                                                     const std::string& data,
-                                                     bool sequential);
+  // the server appends the sequence) holding `data`, and sends `after`
+  // behind it in the same round trip: a session's requests are applied in
+  // order, so a listing there sees the new node. `after` must be safe to
+  // repeat (reads, deletes). A missing parent is kNotFound, for the caller
+  // to create it (EnsurePath) and try again. After a lost connection the
+  // outcome is looked up (see the top of this file) and `after` is sent
+  // again on its own.
+  Result<Created> CreateEphemeral(const std::string& path,
+                                  const std::string& data, bool sequential,
+                                  const std::vector<Request>& after = {});
 
   // Deletes `paths` (any version); ZNONODE counts as done.
   Status Delete(const std::vector<std::string>& paths);

@@ -68,6 +68,23 @@ expect_end deleted 70
 echo "   switchman exited $(($(now_ms) - start)) ms after the delete"
 assert_match "It's not secure to proceed" "$(cat "$T/deleted.err")" "the warning"
 
+step "lock deleted, the command ignores SIGTERM: SIGKILL termination_timeout later"
+sw_bg stubborn --lockname stubborn -- sh -c "
+  trap 'echo \$(date +%s%N) > $T/stubborn.term' TERM
+  echo \$\$ > $T/stubborn.child.pid
+  while :; do sleep 0.05; done"
+WRAPPER=$BG_PID
+wait_for "[[ -s $T/stubborn.child.pid ]]" 30 || fail "stubborn: the command did not start"
+CHILD=$(<"$T/stubborn.child.pid")
+GRANDCHILD=$CHILD
+zkctl rm "$SW_PREFIX/locks/stubborn" || fail "could not delete the lock"
+expect_end stubborn 70
+[[ -s $T/stubborn.term ]] || fail "the command got no SIGTERM first"
+term=$(<"$T/stubborn.term")
+killed=$(date +%s%N)
+# termination_timeout is 1 s: SIGKILL came no sooner after the SIGTERM.
+assert_le 1000 $(((killed - term) / 1000000)) "SIGTERM to switchman's exit (ms)"
+
 step "host removed from the group while running: SIGTERM at once"
 sw_data "{\"groups\": {\"g\": [\"$SW_HOST\", \"other.example.com\"]}}"
 sw_bg group -g g --lockname group -- sh -c "

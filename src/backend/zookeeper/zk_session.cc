@@ -56,8 +56,7 @@ class ZkSession final : public Session {
         tag_(tag),
         id_(conn_->state().session_id),
         ttl_(conn_->state().granted) {
-    LogDebug("zookeeper session " + SessionHex(id_) + " granted " +
-             FormatDuration(ttl_));
+    // The grant is logged by primitives::Session, for both stores.
     heartbeat_ =
         std::jthread([this](const std::stop_token& stop) { Beat(stop); });
   }
