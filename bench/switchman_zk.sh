@@ -243,9 +243,12 @@ if [[ -n $OUT ]]; then
     machine_info "$CONCH_BIN"
     echo "- ZooKeeper $ZK_VERSION, standalone, on $ZK_HOSTS (tests/servers/zk.sh, forceSync=no)"
     echo "- wall-time method: $WALL_METHOD"
-    echo
-    cat "$TABLE"
-    bench_out_results "$RAW"
+    SAMPLES=$WORK/samples.md
+    for f in "$RAW"/*; do
+      [[ ${f##*/} == wall.err || ${f##*/} == hf.json ]] && continue
+      printf '\n### %s\n\n```\n%s\n```\n' "${f##*/}" "$(cat "$f")"
+    done >"$SAMPLES"
+    bench_out_results "$TABLE" "$SAMPLES" "${FAILURES[@]}"
   } >"$OUT"
   log "wrote $OUT"
 fi
