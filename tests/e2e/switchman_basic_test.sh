@@ -130,6 +130,12 @@ assert_match "^$SW_PREFIX/semaphores/${SW_HOST}_mem/leases/4096_${memmb}_[0-9]{1
 kill -TERM "$local_pid"
 wait_exit "$local_pid" 20 || fail "the local-resources run did not stop"
 
+step "the manual's expression: --lease FQDN_mem='4:int(MEMMB/1024)' leases 4 GB"
+sw expr --lease FQDN_mem='4:int(MEMMB/1024)' -- true
+assert_eq 0 "$RC" "the manual's lease expression"
+assert_match "Semaphore ${SW_HOST}_mem acquired: $SW_PREFIX/semaphores/${SW_HOST}_mem/leases/4_$((memmb / 1024))_[0-9]{10}" \
+  "$ERR" "the lease taken: 4 of int(MEMMB/1024)"
+
 step "groups: -g runs only on the group's hosts, nested groups resolve"
 sw_data "{\"groups\": {\"g1\": [\"$SW_HOST\"], \"g2\": \"other.example.com\", \"all\": [\"g2\", \"g1\"]}}"
 sw ing -g g1 -- echo in
