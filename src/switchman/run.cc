@@ -755,6 +755,14 @@ int Runner::RunCommand() {
                 ? std::vector<std::string>{"/bin/sh", "-c", o_.command[0]}
                 : o_.exec.argv;
   for (char** p = environ; *p != nullptr; ++p) so.env.emplace_back(*p);
+  // A stop signal that came during the last requests: do not start.
+  while (std::optional<int> sig = signals_.Read()) {
+    if (supervisor::IsStopSignal(*sig)) {
+      LogWarn("Received signal " + std::to_string(*sig) +
+              " before the command started; leaving");
+      return 128 + *sig;
+    }
+  }
   // Started only while the session can still be trusted for the grace.
   if (!store_->deadline().Usable(store_->clock().Now())) {
     LogError("ZooKeeper session could not be renewed in time; not starting");

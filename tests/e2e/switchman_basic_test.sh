@@ -148,6 +148,16 @@ assert_eq "" "$OUT" "not in the group: not run"
 sw outg_e -g g2 -E 9 -- echo out
 assert_eq 9 "$RC" "not in the group with -E 9"
 
+step "a chroot in zkhosts works, and is created when missing"
+printf '{"zkhosts": "%s/apps/sw", "prefix": "%s"}\n' "$ZK_HOSTS" "$SW_PREFIX" >"$T/chroot.conf"
+zkctl exists /apps && fail "/apps exists before the run"
+run chroot "$SWITCHMAN" -c "$T/chroot.conf" --lockname chrooted -- \
+  echo ran
+assert_eq 0 "$RC" "a run under a missing chroot"
+assert_eq ran "$OUT" "the command ran under the chroot"
+assert_eq "{}" "$(zkctl get "/apps/sw$SW_PREFIX")" "the prefix under the chroot"
+zkctl exists "/apps/sw$SW_PREFIX/locks" || fail "no locks node under the chroot"
+
 step "conch switchman is the same tool"
 run conch_sw "$CONCH" switchman -c "$SW_CONF" -- echo via-conch
 assert_eq 0 "$RC" "conch switchman"

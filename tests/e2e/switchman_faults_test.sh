@@ -140,10 +140,32 @@ sw fds --lockname fds -- sh -c 'ls /proc/$$/fd'
 assert_eq 0 "$RC" "listing the command's descriptors"
 assert_eq "$direct" "$(echo $OUT)" "the command's descriptors vs the same command run directly"
 
-step "ZooKeeper frozen: the command is dead before the session could expire"
+step "--no-lock: the session expired while switchman was stopped still stops the command: 70"
+sw_data '{"resources": ["rr"]}'
+start_run nolock --no-lock --lockname nolock --lease rr=1:1
+sw_log nolock "Semaphore rr acquired" || fail "nolock: no lease"
+kill -STOP "$WRAPPER"
+wait_for "[[ -z \$(sw_nodes $SW_PREFIX/semaphores/rr/leases) ]]" 30 ||
+  fail "the stopped run's lease did not expire"
+kill -CONT "$WRAPPER"
+expect_end nolock 70
+
+step "a disconnect alone: the command keeps running and ends on its own"
 proxy_start "$(store_endpoint 0)"
 printf '{"zkhosts": "%s", "prefix": "%s", "termination_timeout": 1, "session_timeout": 4}\n' \
   "$PROXY_EP" "$SW_PREFIX" >"$SW_CONF"
+sw_bg blip --lockname blip -- sh -c "echo \$\$ > $T/blip.pid; while [ ! -e $T/blip.go ]; do sleep 0.05; done"
+WRAPPER=$BG_PID
+wait_for "[[ -s $T/blip.pid ]]" 30 || fail "blip: the command did not start"
+proxy_cmd cut || fail "the proxy does not answer"
+wait_for "[[ \$(grep -c 'zookeeper: connected to' $T/blip.err) -ge 2 ]]" 30 ||
+  fail "blip: switchman did not reconnect after the cut"
+proc_alive "$(<"$T/blip.pid")" || fail "blip: the command was stopped by a disconnect"
+touch "$T/blip.go"
+wait_exit "$WRAPPER" 30 || fail "blip: switchman did not end with its command"
+assert_eq 0 "$RC" "blip: the command's own status after a disconnect"
+
+step "ZooKeeper frozen: the command is dead before the session could expire"
 death_fifo frozen
 sw_bg frozen --lockname frozen -- sh -c "exec 3>'$T/frozen.fifo'; echo \$\$ >'$T/frozen.pid'; exec sleep 60"
 WRAPPER=$BG_PID
