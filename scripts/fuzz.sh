@@ -17,7 +17,7 @@ if (($#)); then
   exit 64
 fi
 
-fuzzers=(duration flagset flags endpoint store_address holder keys crontab layout lease
+fuzzers=(duration schedule flagset flags endpoint store_address holder keys crontab layout lease
   options switchman_config)
 
 echo "fuzz: configuring build-fuzz with clang"

@@ -10,6 +10,8 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libgmock-dev nlohmann-json3-dev
+  # cron: absl's time zones (also gRPC's) and the zone database they read
+  libabsl-dev tzdata
   etcd-server etcd-client
   # ZooKeeper: the server for tests (Java), and the C client conch links
   zookeeper default-jre-headless libzookeeper-mt-dev

@@ -3,11 +3,14 @@
 #include <cstdio>
 
 #include "cli/exit_codes.h"
+#include "cron/next_cmd.h"
 #include "switchman/run.h"
 
 namespace conch::cli {
 
 namespace {
+
+int RunCron(const std::vector<std::string>& args);
 
 struct Command {
   const char* name;
@@ -20,11 +23,28 @@ constexpr Command kCommands[] = {
      RunElect},
     {"sema", "run a command while holding units of a cluster-wide semaphore",
      RunSema},
+    {"cron", "distributed cron; so far: next --schedule EXPR prints the ticks",
+     RunCron},
     {"switchman",
      "the switchman tool (ZooKeeper): lock, leases and groups; also ls,\n"
      "             check-groups, check-hosts",
      switchman::ConchSwitchman},
 };
+
+// `conch cron ACTION`. Only `next` with --schedule is available so far; the
+// job actions (add, rm, ls) and conchd come with the distributed cron.
+int RunCron(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "next") {
+    return cron::RunCronNextWithSchedule(
+        std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  std::fprintf(stderr,
+               "conch cron: %s (available: conch cron next --schedule EXPR "
+               "[--tz ZONE] [--count N] [--from RFC3339])\n",
+               args.empty() ? "an action is required"
+                            : ("unknown action \"" + args[0] + "\"").c_str());
+  return kExitUsage;
+}
 
 std::string TopUsage() {
   std::string out =
