@@ -488,6 +488,12 @@ bool GroupMembers::Contains(std::string_view fqdn) const {
   return std::ranges::find(hosts, fqdn) != hosts.end();
 }
 
+Result<PrefixData> ParsePrefixRead(std::string_view value, size_t node_length,
+                                   int64_t data_read_len) {
+  return ParsePrefixData(value.substr(0, static_cast<size_t>(data_read_len)),
+                         node_length);
+}
+
 Result<GroupMembers> ResolveGroup(const PrefixData& data,
                                   std::string_view group) {
   // get_group_hosts is recursive; this is the same depth-first walk with an

@@ -152,6 +152,12 @@ struct PrefixData {
 // M); raise data_read_len in the config".
 Result<PrefixData> ParsePrefixData(std::string_view data, size_t node_length);
 
+// The prefix data as the original reads it: at most `data_read_len` bytes
+// of `value` (the node's data as the store returned it, `node_length` bytes
+// long), parsed with ParsePrefixData, so that a cut read is reported.
+Result<PrefixData> ParsePrefixRead(std::string_view value, size_t node_length,
+                                   int64_t data_read_len);
+
 // The hosts of one group.
 struct GroupMembers {
   std::vector<std::string> hosts;  // de-duplicated, in first-seen order

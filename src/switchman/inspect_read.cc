@@ -58,12 +58,10 @@ Result<std::vector<zk::Reply>> Batch(zk::ZkConn& conn, const std::string& what,
 Result<PrefixData> PrefixFromReply(const zk::Reply& reply,
                                    const Config& config) {
   if (reply.rc == ZNONODE) return ParsePrefixData("", 0);
-  const auto limit = static_cast<size_t>(config.data_read_len);
   const size_t length =
       reply.stat ? static_cast<size_t>(std::max(reply.stat->dataLength, 0))
                  : reply.value.size();
-  const std::string_view value = reply.value;
-  return ParsePrefixData(value.substr(0, limit), length);
+  return ParsePrefixRead(reply.value, length, config.data_read_len);
 }
 
 StoredNode NodeFromReply(std::string name, const zk::Reply& reply) {

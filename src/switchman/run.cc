@@ -45,6 +45,13 @@ constexpr uint64_t kWaitTag = 102;    // what a wait is waiting for
 // How a step ended when the run cannot go on: the exit status.
 using Exit = std::optional<int>;
 
+// The prefix data in a Get reply, read as the original reads it.
+Result<PrefixData> PrefixOf(const Reply& reply, const Config& config) {
+  const size_t length = reply.stat ? static_cast<size_t>(reply.stat->dataLength)
+                                   : reply.value.size();
+  return ParsePrefixRead(reply.value, length, config.data_read_len);
+}
+
 // Data of every node we create, as the original writes it.
 std::string NodeData(const HostFacts& facts) {
   return facts.fqdn + " " + std::to_string(::getpid());
@@ -138,17 +145,14 @@ std::string Runner::DataFor(const std::string& path) const {
 }
 
 int Runner::StoreError(const Status& s, std::string_view doing) {
-  std::string msg = std::string(doing) + ": " + s.message();
+  LogError(std::string(doing) + ": " + s.message());
   switch (s.code()) {
     case Code::kInvalidArgument:
-      LogError(msg);
       return kExitUsage;
     case Code::kUnavailable:
     case Code::kDeadlineExceeded:
-      LogError(msg);
       return store_ == nullptr ? kExitUnavailable : kExitTempFail;
     default:
-      LogError(msg);
       return kExitTempFail;
   }
 }
@@ -200,12 +204,7 @@ Exit Runner::ReadPrefixAndPreCheck() {
       return StoreError(zk::FromZk(r.rc, "read " + layout_.prefix()),
                         "read the prefix");
     } else {
-      const size_t limit = static_cast<size_t>(c_.data_read_len);
-      std::string_view data = r.value;
-      if (data.size() > limit) data = data.substr(0, limit);
-      size_t length =
-          r.stat ? static_cast<size_t>(r.stat->dataLength) : r.value.size();
-      Result<PrefixData> parsed = ParsePrefixData(data, length);
+      Result<PrefixData> parsed = PrefixOf(r, c_);
       if (!parsed.ok()) {
         LogError(parsed.status().message() + " (prefix " + layout_.prefix() +
                  ")");
@@ -555,12 +554,7 @@ Exit Runner::RecheckGroupWhileWaiting() {
       zk::GetRequest(layout_.prefix(), store_->Watch(kPrefixTag)));
   if (!r.ok()) return StoreError(r.status(), "read the prefix");
   if (r->rc != ZOK) return std::nullopt;  // judged when the command starts
-  std::string_view data = r->value;
-  if (data.size() > static_cast<size_t>(c_.data_read_len)) {
-    data = data.substr(0, static_cast<size_t>(c_.data_read_len));
-  }
-  Result<PrefixData> parsed = ParsePrefixData(
-      data, r->stat ? static_cast<size_t>(r->stat->dataLength) : data.size());
+  Result<PrefixData> parsed = PrefixOf(*r, c_);
   if (!parsed.ok()) {
     LogWarn(parsed.status().message() + "; keeping the last group data");
     return std::nullopt;
@@ -722,12 +716,7 @@ class SwitchmanHold final : public supervisor::Hold {
       return;
     }
     if (reply.rc != ZOK) return;  // the session's end decides
-    std::string_view data = reply.value;
-    const size_t limit = static_cast<size_t>(r_.c_.data_read_len);
-    if (data.size() > limit) data = data.substr(0, limit);
-    Result<PrefixData> parsed = ParsePrefixData(
-        data,
-        reply.stat ? static_cast<size_t>(reply.stat->dataLength) : data.size());
+    Result<PrefixData> parsed = PrefixOf(reply, r_.c_);
     if (!parsed.ok()) {
       LogWarn(parsed.status().message() +
               "; the group stays as it was until the prefix data is fixed");
