@@ -19,6 +19,9 @@ PACKAGES=(
   # clang: the thread-safety analysis build, and with its runtime the
   # libFuzzer fuzz targets
   clang libclang-rt-14-dev
+  # conchd's status side: the HTTP server (cpp-httplib) and systemd
+  # notification (sd_notify)
+  libcpp-httplib-dev libsystemd-dev
 )
 
 missing=()

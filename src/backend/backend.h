@@ -100,8 +100,10 @@ class Watch {
 // before.
 struct WatchSpec {
   std::string key;
-  bool prefix = false;  // watch the keys under `key` (a prefix ending in
-                        // '/'): their creation and deletion
+  bool prefix = false;   // watch the keys under `key` (a prefix ending in
+                         // '/'): their creation and deletion
+  bool records = false;  // with `prefix`: the keys are records (any name,
+                         // see ListRecords), not contenders
 };
 
 // The result of CreateContender.
@@ -177,6 +179,61 @@ class Backend {
   // was gone or is someone else's now.
   virtual Result<bool> DeleteIfOwned(const KeyValue& self,
                                      MonoTime deadline) = 0;
+
+  // ---- Records: keys the caller names (cron jobs, tick claims, results),
+  // one level under a directory prefix ending in '/'. A record's name is
+  // any non-empty bytes but '/'.
+
+  // Writes `value` at `key`, creating it (and any missing parents) or
+  // replacing its value. With `session`, a created key is bound to it and
+  // vanishes when it ends; without, it stays until deleted. Safe to retry.
+  virtual Status Put(const std::string& key, const std::string& value,
+                     Session* session, MonoTime deadline) = 0;
+
+  // Deletes `key`. Returns whether it existed (a retry whose first attempt
+  // deleted it answers false).
+  virtual Result<bool> Delete(const std::string& key, MonoTime deadline) = 0;
+
+  // The records directly under `dir`, sorted by name (bytewise); with
+  // their values only when `values` (otherwise only keys and revisions).
+  virtual Result<std::vector<KeyValue>> ListRecords(const std::string& dir,
+                                                    bool values,
+                                                    MonoTime deadline) = 0;
+
+  // Claims one place in an ordered series: creates the record `dir + name`
+  // with `value`, bound to no session, only if no record under `dir` has a
+  // name bytewise >= `name` (callers give names that sort in series order,
+  // such as fixed-width numbers). Returns the record created, or nullopt if
+  // the name was taken or a later one exists; then nothing of ours remains
+  // (ZooKeeper, which cannot compare a range, creates the record and takes
+  // it back). A record found holding exactly `value` counts as created by
+  // this call: a retry after a lost answer finds its first attempt. Callers
+  // make their values unique.
+  virtual Result<std::optional<KeyValue>> ClaimInOrder(const std::string& dir,
+                                                       const std::string& name,
+                                                       const std::string& value,
+                                                       MonoTime deadline) = 0;
+
+  // ---- Read-only views of a whole subtree (the status endpoint's /elect
+  // and /sema).
+
+  // Every key at any depth under `prefix` (ending in '/') that holds a value
+  // a client wrote, with values, sessions and create revisions, sorted by
+  // key bytewise; empty when there is none. The prefix itself is not
+  // reported. On ZooKeeper these are the leaf nodes: parents (containers
+  // created on demand) are not keys, and neither is a childless node with
+  // an empty value and no session, which is taken for a parent left empty
+  // (a container lingers until the server sweeps it). A node that has both
+  // a value and children, which only Put can make, is reported on etcd
+  // only: do not rely on either. Not one snapshot on ZooKeeper: keys
+  // created or deleted during the walk may or may not be reported.
+  // kFailedPrecondition when a key lies more than kMaxTreeDepth levels
+  // below `prefix` or there are more than kMaxTreeKeys keys (nothing is
+  // returned then). Blocks until `deadline`.
+  static constexpr int kMaxTreeDepth = 8;
+  static constexpr size_t kMaxTreeKeys = 10000;
+  virtual Result<std::vector<KeyValue>> ListTree(const std::string& prefix,
+                                                 MonoTime deadline) = 0;
 
   // Watches the given specs from now. Resumes by itself after a broken
   // connection without missing a change. Pushes kWatchLive once per spec,

@@ -52,4 +52,15 @@ std::string Join(const std::vector<std::string>& items,
   return out;
 }
 
+std::vector<std::string> Split(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t at = text.find(separator, start);
+    out.emplace_back(text.substr(start, at - start));
+    if (at == std::string_view::npos) return out;
+    start = at + 1;
+  }
+}
+
 }  // namespace conch

@@ -22,4 +22,8 @@ std::string Join(const std::vector<std::string>& items,
 // end inside a UTF-8 multi-byte character (at most 3 bytes shorter).
 std::string_view Utf8Prefix(std::string_view text, size_t max_bytes);
 
+// `text` cut at every `separator`, empty pieces kept: "a,,b" gives
+// {"a", "", "b"}; "" gives {""}.
+std::vector<std::string> Split(std::string_view text, char separator);
+
 }  // namespace conch

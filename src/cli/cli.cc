@@ -1,6 +1,10 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "cli/exit_codes.h"
 #include "cron/next_cmd.h"
@@ -10,7 +14,29 @@ namespace conch::cli {
 
 namespace {
 
-int RunCron(const std::vector<std::string>& args);
+// `conch conchd ...`: the daemon is its own binary (conchd/main.cc), found
+// next to this one, else in PATH; it replaces this process.
+int RunConchd(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"conchd"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (std::string& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir.resize(dir.rfind('/') + 1);
+    std::string sibling = dir + "conchd";
+    ::execv(sibling.c_str(), cargv.data());
+  }
+  ::execvp("conchd", cargv.data());
+  std::fprintf(stderr,
+               "conch conchd: cannot run the conchd binary (next to conch, "
+               "or in PATH): %s\n",
+               std::strerror(errno));
+  return kExitUnavailable;
+}
 
 struct Command {
   const char* name;
@@ -23,28 +49,18 @@ constexpr Command kCommands[] = {
      RunElect},
     {"sema", "run a command while holding units of a cluster-wide semaphore",
      RunSema},
-    {"cron", "distributed cron; so far: next --schedule EXPR prints the ticks",
+    {"cron",
+     "distributed cron jobs: add, rm, ls, next, pause, resume, run,\n"
+     "             history (conchd runs them)",
      RunCron},
+    {"conchd",
+     "the cron daemon: runs the jobs on this node (the conchd binary)",
+     RunConchd},
     {"switchman",
      "the switchman tool (ZooKeeper): lock, leases and groups; also ls,\n"
      "             check-groups, check-hosts",
      switchman::ConchSwitchman},
 };
-
-// `conch cron ACTION`. Only `next` with --schedule is available so far; the
-// job actions (add, rm, ls) and conchd come with the distributed cron.
-int RunCron(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "next") {
-    return cron::RunCronNextWithSchedule(
-        std::vector<std::string>(args.begin() + 1, args.end()));
-  }
-  std::fprintf(stderr,
-               "conch cron: %s (available: conch cron next --schedule EXPR "
-               "[--tz ZONE] [--count N] [--from RFC3339])\n",
-               args.empty() ? "an action is required"
-                            : ("unknown action \"" + args[0] + "\"").c_str());
-  return kExitUsage;
-}
 
 std::string TopUsage() {
   std::string out =

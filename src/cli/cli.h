@@ -29,6 +29,7 @@ int RunCli(const std::vector<std::string>& args);
 // Subcommands, one file each.
 int RunElect(const std::vector<std::string>& args);
 int RunSema(const std::vector<std::string>& args);
+int RunCron(const std::vector<std::string>& args);
 
 inline constexpr const char* kVersion = kConchVersion;
 

@@ -31,6 +31,12 @@ void FlagSet::Int(const std::string& name, int64_t* dst,
                     *dst == 0 ? "" : std::to_string(*dst)});
 }
 
+void FlagSet::Strings(const std::string& name, std::vector<std::string>* dst,
+                      const std::string& help, const std::string& placeholder) {
+  flags_.push_back(
+      {name, Kind::kStrings, dst, help + " (repeatable)", placeholder, ""});
+}
+
 FlagSet::Flag* FlagSet::Find(const std::string& name) {
   for (Flag& f : flags_) {
     if (f.name == name) return &f;
@@ -62,6 +68,9 @@ Status FlagSet::Assign(Flag& flag, const std::string& value) {
       break;
     case Kind::kString:
       *static_cast<std::string*>(flag.dst) = value;
+      break;
+    case Kind::kStrings:
+      static_cast<std::vector<std::string>*>(flag.dst)->push_back(value);
       break;
     case Kind::kDuration: {
       Result<conch::Duration> d = ParseDuration(value);

@@ -32,6 +32,9 @@ class FlagSet {
   void Duration(const std::string& name, conch::Duration* dst,
                 const std::string& help);
   void Int(const std::string& name, int64_t* dst, const std::string& help);
+  // A flag that may be given many times; each value is appended.
+  void Strings(const std::string& name, std::vector<std::string>* dst,
+               const std::string& help, const std::string& placeholder = "S");
 
   // Parses args. Words that are not flags go to positionals() (at most
   // `max_positionals`); everything after "--" goes to command().
@@ -49,7 +52,7 @@ class FlagSet {
   std::string Usage() const;
 
  private:
-  enum class Kind { kBool, kString, kDuration, kInt };
+  enum class Kind { kBool, kString, kDuration, kInt, kStrings };
   struct Flag {
     std::string name;
     Kind kind;

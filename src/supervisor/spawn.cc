@@ -30,6 +30,8 @@ struct ExecPlan {
   int devnull;     // -1: keep stdin
   int error;       // written by the child (shared memory) if exec fails
   bool own_group;  // false under a reaper, which leads the group
+  int out = -1;    // -1: keep stdout
+  int err = -1;    // -1: keep stderr
 };
 
 namespace {
@@ -72,6 +74,8 @@ int ChildMain(void* arg) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (plan->devnull >= 0) dup2(plan->devnull, STDIN_FILENO);
+  if (plan->out >= 0) dup2(plan->out, STDOUT_FILENO);
+  if (plan->err >= 0) dup2(plan->err, STDERR_FILENO);
   CloseOurFds();
   execve(plan->path, plan->argv, plan->envp);
   plan->error = errno;
@@ -247,8 +251,9 @@ Result<Child> Child::Spawn(const SpawnOptions& options) {
     devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!devnull.valid()) return FromErrno("open /dev/null", errno);
   }
-  ExecPlan plan{path->c_str(), argv.data(), envp.data(), ::getpid(),
-                devnull.get(), 0,           true};
+  ExecPlan plan{path->c_str(), argv.data(),       envp.data(),
+                ::getpid(),    devnull.get(),     0,
+                true,          options.stdout_fd, options.stderr_fd};
   constexpr size_t kStackSize = 64 * 1024;
   std::vector<char> stack(kStackSize);
   if (options.own_reaper) return SpawnWithReaper(options, plan, stack);

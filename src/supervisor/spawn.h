@@ -30,6 +30,10 @@ struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH
   std::vector<std::string> env;   // "NAME=value", the whole environment
   bool stdin_null = false;        // hooks read /dev/null; children inherit
+  // Descriptors to become the command's stdout and stderr (conchd's pipes);
+  // -1 keeps conch's own.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
   // Puts a reaper of its own between this process and the command, for a
   // process that runs several commands at once. The reaper is a fork of
   // this process that only makes system calls: it leads the command's

@@ -3,6 +3,7 @@
 // revoke; a second ZooKeeper client closing the session with its
 // credentials), keys are written behind our back by another client, members
 // are killed, answers are held back by a proxy.
+#include <algorithm>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -272,6 +273,178 @@ TEST_P(BackendContractTest, PrefixWatchReportsContendersComingAndGoing) {
   });
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->change.key, c.self.key);
+}
+
+// Records: keys the caller names. Put creates or replaces, Delete says
+// whether there was something, ListRecords gives one level in name order.
+TEST_P(BackendContractTest, RecordsArePutListedInNameOrderAndDeleted) {
+  const std::string dir = Prefix() + "jobs/";
+  for (const char* name : {"zeta", "alpha", "mid.dle"}) {
+    Status put =
+        backend_->Put(dir + name, std::string("v-") + name, nullptr, Soon());
+    ASSERT_TRUE(put.ok()) << put.ToString();
+  }
+  // A deeper key is not a record of `dir`.
+  ASSERT_TRUE(backend_->Put(dir + "alpha/deeper", "x", nullptr, Soon()).ok());
+  ASSERT_TRUE(backend_->Put(dir + "alpha", "v-alpha2", nullptr, Soon()).ok());
+  auto all = backend_->ListRecords(dir, true, Soon());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].key, dir + "alpha");
+  EXPECT_EQ((*all)[0].value, "v-alpha2");
+  EXPECT_EQ((*all)[1].key, dir + "mid.dle");
+  EXPECT_EQ((*all)[2].key, dir + "zeta");
+  EXPECT_EQ((*all)[2].value, "v-zeta");
+  EXPECT_GT((*all)[2].create_revision, 0);
+  auto names = backend_->ListRecords(dir, false, Soon());
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 3u);
+  EXPECT_EQ((*names)[1].key, dir + "mid.dle");
+
+  auto del = backend_->Delete(dir + "zeta", Soon());
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  EXPECT_TRUE(*del);
+  auto again = backend_->Delete(dir + "zeta", Soon());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_FALSE(Read(dir + "zeta"));
+  auto none = backend_->ListRecords(Prefix() + "nothing/", true, Soon());
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(BackendContractTest, ARecordPutInASessionEndsWithIt) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  const std::string key = Prefix() + "nodes/me";
+  ASSERT_TRUE(backend_->Put(key, "up", s.get(), Soon()).ok());
+  ASSERT_TRUE(backend_->Put(key, "up2", s.get(), Soon()).ok());
+  std::optional<backend::KeyValue> kv = Read(key);
+  ASSERT_TRUE(kv);
+  EXPECT_EQ(kv->value, "up2");
+  EXPECT_EQ(kv->session, s->id());
+  ASSERT_TRUE(s->End(Soon()).ok());
+  EXPECT_FALSE(Read(key));
+}
+
+// Claims in a series: each place once, never behind a later one, and a
+// retry that finds its own value counts as the claim.
+TEST_P(BackendContractTest, ClaimsInOrderTakeEachPlaceOnceAndNeverGoBack) {
+  const std::string dir = Prefix() + "fire/";
+  auto first = backend_->ClaimInOrder(dir, "0000000100", "a", Soon());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(*first);
+  EXPECT_EQ((*first)->key, dir + "0000000100");
+  EXPECT_GT((*first)->create_revision, 0);
+
+  std::unique_ptr<backend::Backend> other = Open(store_->endpoints());
+  auto taken = other->ClaimInOrder(dir, "0000000100", "b", Soon());
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_FALSE(*taken);
+  auto mine = other->ClaimInOrder(dir, "0000000100", "a", Soon());
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(*mine);
+  EXPECT_EQ((*mine)->create_revision, (*first)->create_revision);
+
+  auto later = other->ClaimInOrder(dir, "0000000200", "c", Soon());
+  ASSERT_TRUE(later.ok());
+  ASSERT_TRUE(*later);
+  // An earlier place, never claimed, has passed: refused, nothing left.
+  auto behind = backend_->ClaimInOrder(dir, "0000000150", "d", Soon());
+  ASSERT_TRUE(behind.ok()) << behind.status().ToString();
+  EXPECT_FALSE(*behind);
+  EXPECT_FALSE(Read(dir + "0000000150"));
+  auto names = backend_->ListRecords(dir, true, Soon());
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 2u);
+  EXPECT_EQ((*names)[0].value, "a");
+  EXPECT_EQ((*names)[1].value, "c");
+}
+
+TEST_P(BackendContractTest, RecordsWatchReportsAnyNameComingAndGoing) {
+  const std::string dir = Prefix() + "watched/";
+  backend::EventSink sink;
+  backend::WatchSpec spec{dir, true, true};
+  auto watch = backend_->StartWatch({spec}, &sink, 1);
+  ASSERT_TRUE(AwaitEvent(
+      sink, [](const Event& e) { return e.kind == Event::Kind::kWatchLive; }));
+  std::unique_ptr<backend::Backend> other = Open(store_->endpoints());
+  ASSERT_TRUE(other->Put(dir + "nightly", "{}", nullptr, Soon()).ok());
+  auto created = AwaitEvent(
+      sink, [](const Event& e) { return e.kind == Event::Kind::kWatch; });
+  ASSERT_TRUE(created);
+  EXPECT_FALSE(created->change.deleted);
+  EXPECT_EQ(created->change.key, dir + "nightly");
+  ASSERT_TRUE(other->Delete(dir + "nightly", Soon()).ok());
+  auto gone = AwaitEvent(sink, [](const Event& e) {
+    return e.kind == Event::Kind::kWatch && e.change.deleted;
+  });
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->change.key, dir + "nightly");
+}
+
+// A tree: every key at any depth, by key, with values; the parents that
+// ZooKeeper keeps (and one emptied by a session's end) are not keys.
+TEST_P(BackendContractTest, TreeListsEveryKeyAtAnyDepthInKeyOrder) {
+  const std::string tree = Prefix() + "tree/";
+  auto s = Open();
+  auto gone = Open();
+  ASSERT_TRUE(s && gone);
+  std::vector<backend::KeyValue> want;
+  for (const char* queue : {"elect/web/", "elect/db/", "sema/pool/2/"}) {
+    backend::Contender c = Contend(*s, std::string("v-") + queue, tree + queue);
+    ASSERT_FALSE(c.self.key.empty());
+    want.push_back(c.self);
+  }
+  for (const char* record : {"top", "jobs/nightly", "a/b/c/d/e/f/g/h"}) {
+    const std::string key = tree + record;
+    ASSERT_TRUE(
+        backend_->Put(key, std::string("r-") + record, nullptr, Soon()).ok());
+    std::optional<backend::KeyValue> kv = Read(key);
+    ASSERT_TRUE(kv);
+    want.push_back(*kv);
+  }
+  ASSERT_FALSE(Contend(*gone, "x", tree + "elect/vacant/").self.key.empty());
+  ASSERT_TRUE(gone->End(Soon()).ok());
+  std::sort(want.begin(), want.end(),
+            [](const backend::KeyValue& a, const backend::KeyValue& b) {
+              return a.key < b.key;
+            });
+
+  auto all = backend_->ListTree(tree, Soon());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*all)[i].key, want[i].key);
+    EXPECT_EQ((*all)[i].value, want[i].value);
+    EXPECT_EQ((*all)[i].create_revision, want[i].create_revision);
+    EXPECT_EQ((*all)[i].session, want[i].session);
+  }
+  EXPECT_EQ((*all)[0].key, tree + "a/b/c/d/e/f/g/h");
+  EXPECT_EQ((*all)[want.size() - 1].key, tree + "top");
+
+  // One level of the tree is a tree too.
+  auto elect = backend_->ListTree(tree + "elect/", Soon());
+  ASSERT_TRUE(elect.ok()) << elect.status().ToString();
+  ASSERT_EQ(elect->size(), 2u);
+  EXPECT_EQ((*elect)[0].value, "v-elect/db/");
+  EXPECT_EQ((*elect)[1].value, "v-elect/web/");
+
+  auto none = backend_->ListTree(Prefix() + "none/", Soon());
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(BackendContractTest, TreeRefusesKeysTooDeep) {
+  const std::string tree = Prefix() + "deep/";
+  ASSERT_TRUE(
+      backend_->Put(tree + "1/2/3/4/5/6/7/8/9", "x", nullptr, Soon()).ok());
+  auto all = backend_->ListTree(tree, Soon());
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(all.status().message().find("more than 8 levels"),
+            std::string::npos)
+      << all.status().ToString();
 }
 
 TEST_P(BackendContractTest, RenewalsCarryTheTtlAndATimeBeforeTheirAnswer) {

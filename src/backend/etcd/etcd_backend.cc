@@ -664,6 +664,105 @@ class EtcdBackend final : public Backend {
     return resp.succeeded();
   }
 
+  Status Put(const std::string& key, const std::string& value, Session* session,
+             MonoTime deadline) override {
+    pb::PutRequest req;
+    req.set_key(key);
+    req.set_value(value);
+    if (session != nullptr) req.set_lease(session->id());
+    pb::PutResponse resp;
+    return caller_.Run("write " + key, deadline, [&](grpc::ClientContext* ctx) {
+      return kv_->Put(ctx, req, &resp);
+    });
+  }
+
+  Result<bool> Delete(const std::string& key, MonoTime deadline) override {
+    pb::DeleteRangeRequest req;
+    req.set_key(key);
+    pb::DeleteRangeResponse resp;
+    CONCH_RETURN_IF_ERROR(
+        caller_.Run("delete " + key, deadline, [&](grpc::ClientContext* ctx) {
+          return kv_->DeleteRange(ctx, req, &resp);
+        }));
+    return resp.deleted() > 0;
+  }
+
+  Result<std::vector<KeyValue>> ListRecords(const std::string& dir, bool values,
+                                            MonoTime deadline) override {
+    pb::RangeRequest req;
+    req.set_key(dir);
+    req.set_range_end(PrefixEnd(dir));
+    req.set_keys_only(!values);  // sorted by key: etcd's default
+    Result<std::vector<KeyValue>> kvs = Range(req, "list " + dir, deadline);
+    if (!kvs.ok()) return kvs;
+    std::erase_if(*kvs, [&](const KeyValue& kv) {
+      return kv.key.size() == dir.size() ||
+             kv.key.find('/', dir.size()) != std::string::npos;
+    });
+    return kvs;
+  }
+
+  Result<std::optional<KeyValue>> ClaimInOrder(const std::string& dir,
+                                               const std::string& name,
+                                               const std::string& value,
+                                               MonoTime deadline) override {
+    const std::string key = dir + name;
+    // One compare over [key, end of dir): no record there, neither ours
+    // nor a later one.
+    pb::TxnRequest txn = IfCreatedAt(key, 0);
+    txn.mutable_compare(0)->set_range_end(PrefixEnd(dir));
+    pb::PutRequest* put = txn.add_success()->mutable_request_put();
+    put->set_key(key);
+    put->set_value(value);
+    pb::RangeRequest* own = txn.add_failure()->mutable_request_range();
+    own->set_key(key);
+    pb::TxnResponse resp;
+    CONCH_RETURN_IF_ERROR(caller_.Run(
+        "claim " + key, deadline,
+        [&](grpc::ClientContext* ctx) { return kv_->Txn(ctx, txn, &resp); }));
+    if (resp.succeeded()) {
+      return std::optional<KeyValue>(
+          KeyValue{key, value, resp.header().revision(), 0});
+    }
+    if (resp.responses_size() == 1) {
+      std::optional<KeyValue> found =
+          FirstOf(resp.responses(0).response_range());
+      if (found && found->value == value) return found;  // our lost attempt
+    }
+    return std::optional<KeyValue>();
+  }
+
+  Result<std::vector<KeyValue>> ListTree(const std::string& prefix,
+                                         MonoTime deadline) override {
+    const std::string what = "list tree " + prefix;
+    // One Range, sorted by key (etcd's default). It asks for one key more
+    // than the bound, so that too many is told from exactly enough, and one
+    // more for the prefix itself, which may be a key too.
+    pb::RangeRequest req;
+    req.set_key(prefix);
+    req.set_range_end(PrefixEnd(prefix));
+    req.set_limit(static_cast<int64_t>(kMaxTreeKeys) + 2);
+    Result<std::vector<KeyValue>> kvs = Range(req, what, deadline);
+    if (!kvs.ok()) return kvs;
+    std::erase_if(*kvs, [&](const KeyValue& kv) { return kv.key == prefix; });
+    if (kvs->size() > kMaxTreeKeys) {
+      return Error(Code::kFailedPrecondition,
+                   what + ": more than " + std::to_string(kMaxTreeKeys) +
+                       " keys; not reading them all");
+    }
+    for (const KeyValue& kv : *kvs) {
+      // "a/b/c" below the prefix is 3 levels down.
+      std::string_view below = std::string_view(kv.key).substr(prefix.size());
+      if (std::count(below.begin(), below.end(), '/') >= kMaxTreeDepth) {
+        return Error(Code::kFailedPrecondition,
+                     what + ": " + kv.key + " lies more than " +
+                         std::to_string(kMaxTreeDepth) +
+                         " levels below the prefix");
+      }
+    }
+    return kvs;
+  }
+
   std::unique_ptr<Watch> StartWatch(std::vector<WatchSpec> specs,
                                     EventSink* sink, uint64_t tag) override {
     return std::make_unique<EtcdWatch>(channel_, std::move(specs), sink, tag);

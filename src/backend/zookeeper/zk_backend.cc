@@ -105,6 +105,17 @@ class ZkBackend final : public Backend {
   Result<bool> PutIfOwned(const KeyValue& self, const std::string& value,
                           MonoTime deadline) override;
   Result<bool> DeleteIfOwned(const KeyValue& self, MonoTime deadline) override;
+  Status Put(const std::string& key, const std::string& value, Session* session,
+             MonoTime deadline) override;
+  Result<bool> Delete(const std::string& key, MonoTime deadline) override;
+  Result<std::vector<KeyValue>> ListRecords(const std::string& dir, bool values,
+                                            MonoTime deadline) override;
+  Result<std::optional<KeyValue>> ClaimInOrder(const std::string& dir,
+                                               const std::string& name,
+                                               const std::string& value,
+                                               MonoTime deadline) override;
+  Result<std::vector<KeyValue>> ListTree(const std::string& prefix,
+                                         MonoTime deadline) override;
   std::unique_ptr<Watch> StartWatch(std::vector<WatchSpec> specs,
                                     EventSink* sink, uint64_t tag) override;
 
@@ -568,6 +579,242 @@ Result<Contender> ZkBackend::CreateContender(Session& session,
   }
   zk::NoteOwnNode(session, out.self.key);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Records.
+
+Status ZkBackend::Put(const std::string& key, const std::string& value,
+                      Session* session, MonoTime deadline) {
+  CONCH_RETURN_IF_ERROR(zk::CheckKey(key));
+  const std::string what = "write " + key;
+  std::shared_ptr<ZkConn> conn;
+  if (session != nullptr) {
+    conn = zk::ConnOf(*session);
+    CONCH_CHECK(conn != nullptr);  // a Session of another backend is a bug
+  } else {
+    Result<std::shared_ptr<ZkConn>> current = Current();
+    if (!current.ok()) return current.status().With(what);
+    conn = std::move(*current);
+  }
+  // Set the value if the node exists, else create it; a create that meets
+  // a node (another writer, or our own lost attempt) sets again.
+  for (;;) {
+    Result<Reply> set = conn->Run(what, zk::SetRequest(key, value, -1),
+                                  deadline, /*write=*/true);
+    if (!set.ok()) return set.status();
+    if (set->rc == ZOK) return Status::Ok();
+    if (set->rc != ZNONODE) return zk::FromZk(set->rc, what);
+    Result<Reply> made = conn->Run(
+        what,
+        zk::CreateRequest(key, value,
+                          session != nullptr ? ZOO_EPHEMERAL : ZOO_PERSISTENT),
+        deadline, /*write=*/true);
+    if (!made.ok()) return made.status();
+    if (made->rc == ZOK) return Status::Ok();
+    if (made->rc == ZNONODE) {
+      CONCH_RETURN_IF_ERROR(MakeParents(*conn, zk::ParentOf(key), deadline));
+    } else if (made->rc != ZNODEEXISTS) {
+      return zk::FromZk(made->rc, what);
+    }
+    if (conn->clock().Now() >= deadline) {
+      return Error(Code::kDeadlineExceeded,
+                   what + ": zookeeper: deadline passed");
+    }
+  }
+}
+
+Result<bool> ZkBackend::Delete(const std::string& key, MonoTime deadline) {
+  CONCH_RETURN_IF_ERROR(zk::CheckKey(key));
+  const std::string what = "delete " + key;
+  Result<std::shared_ptr<ZkConn>> conn = Current();
+  if (!conn.ok()) return conn.status().With(what);
+  Result<Reply> reply =
+      (*conn)->Run(what, zk::DeleteRequest(key, -1), deadline, /*write=*/true);
+  if (!reply.ok()) return reply.status();
+  if (reply->rc == ZNONODE) return false;
+  if (reply->rc != ZOK) return zk::FromZk(reply->rc, what);
+  return true;
+}
+
+Result<std::vector<KeyValue>> ZkBackend::ListRecords(const std::string& dir,
+                                                     bool values,
+                                                     MonoTime deadline) {
+  CONCH_RETURN_IF_ERROR(zk::CheckPrefix(dir));
+  const std::string what = "list " + dir;
+  Result<std::shared_ptr<ZkConn>> conn = Current();
+  if (!conn.ok()) return conn.status().With(what);
+  Result<Reply> listed = (*conn)->Run(
+      what, zk::ChildrenRequest(zk::ParentOfPrefix(dir)), deadline);
+  if (!listed.ok()) return listed.status();
+  if (listed->rc == ZNONODE) return std::vector<KeyValue>();
+  if (listed->rc != ZOK) return zk::FromZk(listed->rc, what);
+  std::vector<ChildName> sorted = zk::SortRecords(listed->children);
+  if (values) return ReadAll(**conn, dir, sorted, what, deadline);
+  std::vector<KeyValue> out;
+  out.reserve(sorted.size());
+  for (const ChildName& child : sorted) out.push_back(NameOnly(dir, child));
+  return out;
+}
+
+Result<std::optional<KeyValue>> ZkBackend::ClaimInOrder(
+    const std::string& dir, const std::string& name, const std::string& value,
+    MonoTime deadline) {
+  CONCH_RETURN_IF_ERROR(zk::CheckPrefix(dir));
+  const std::string key = dir + name;
+  CONCH_RETURN_IF_ERROR(zk::CheckKey(key));
+  const std::string what = "claim " + key;
+  Result<std::shared_ptr<ZkConn>> conn = Current();
+  if (!conn.ok()) return conn.status().With(what);
+  // The create, and behind it the listing: requests are applied in order,
+  // so the listing shows every record created before ours.
+  const std::vector<Request> batch = {
+      zk::CreateRequest(key, value, ZOO_PERSISTENT),
+      zk::ChildrenRequest(zk::ParentOfPrefix(dir))};
+  for (;;) {
+    Result<std::vector<Reply>> replies =
+        (*conn)->RunAll(what, batch, deadline, /*write=*/true);
+    if (!replies.ok()) return replies.status();
+    const Reply& made = replies->front();
+    if (made.rc == ZNONODE) {
+      CONCH_RETURN_IF_ERROR(
+          MakeParents(**conn, zk::ParentOfPrefix(dir), deadline));
+      continue;
+    }
+    std::optional<KeyValue> self;
+    if (made.rc == ZOK && made.stat) {
+      self = KeyValue{key, value, made.stat->czxid, 0};
+    } else if (made.rc == ZNODEEXISTS) {
+      // Taken: by another claimer, or by our own attempt whose answer a
+      // lost connection swallowed (RunAll sent it again).
+      Result<std::optional<KeyValue>> found = Get(key, deadline);
+      if (!found.ok()) return found.status();
+      if (!*found || (*found)->value != value) {
+        return std::optional<KeyValue>();
+      }
+      self = std::move(*found);
+    } else {
+      return zk::FromZk(made.rc, what);
+    }
+    const Reply& listed = replies->back();
+    if (listed.rc != ZOK) return zk::FromZk(listed.rc, what);
+    bool later =
+        std::any_of(listed.children.begin(), listed.children.end(),
+                    [&](const std::string& child) { return child > name; });
+    if (!later) return self;
+    // A later record exists: this place in the series has passed. Take
+    // ours back, so that nothing of it remains.
+    Result<bool> taken_back = DeleteIfOwned(*self, deadline);
+    if (!taken_back.ok()) return taken_back.status();
+    LogDebug(what + ": a later record exists; taken back");
+    return std::optional<KeyValue>();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A whole subtree.
+
+std::string ChildPath(const std::string& parent, const std::string& name) {
+  return parent == "/" ? "/" + name : parent + "/" + name;
+}
+
+// The childless nodes under `root`, level by level: one batch of
+// getChildren per level, every request of it sent before the first answer
+// is awaited. Nodes deleted meanwhile are left out.
+Result<std::vector<std::string>> FindLeaves(ZkConn& conn,
+                                            const std::string& root,
+                                            const std::string& what,
+                                            MonoTime deadline) {
+  std::vector<std::string> level = {root};
+  std::vector<std::string> leaves;
+  for (int depth = 0; !level.empty(); ++depth) {
+    std::vector<Request> requests;
+    requests.reserve(level.size());
+    for (const std::string& path : level) {
+      requests.push_back(zk::ChildrenRequest(path));
+    }
+    Result<std::vector<Reply>> replies = conn.RunAll(what, requests, deadline);
+    if (!replies.ok()) return replies.status();
+    std::vector<std::string> next;
+    for (size_t i = 0; i < level.size(); ++i) {
+      const Reply& reply = (*replies)[i];
+      if (reply.rc == ZNONODE) continue;
+      if (reply.rc != ZOK) return zk::FromZk(reply.rc, what);
+      if (reply.children.empty()) {
+        if (depth > 0) leaves.push_back(level[i]);
+        continue;
+      }
+      if (depth == Backend::kMaxTreeDepth) {
+        return Error(Code::kFailedPrecondition,
+                     what + ": " + ChildPath(level[i], reply.children.front()) +
+                         " lies more than " +
+                         std::to_string(Backend::kMaxTreeDepth) +
+                         " levels below the prefix");
+      }
+      for (const std::string& child : reply.children) {
+        // The server's own subtree, under the real root only.
+        if (level[i] == "/" && conn.chroot().empty() && child == "zookeeper") {
+          continue;
+        }
+        next.push_back(ChildPath(level[i], child));
+      }
+    }
+    // Each node of the next level is a key or the parent of one, or an
+    // empty parent: either way the walk has met too many.
+    if (leaves.size() + next.size() > Backend::kMaxTreeKeys) {
+      return Error(Code::kFailedPrecondition,
+                   what + ": more than " +
+                       std::to_string(Backend::kMaxTreeKeys) +
+                       " nodes; not reading them all");
+    }
+    level = std::move(next);
+  }
+  return leaves;
+}
+
+// Reads every leaf at once, as ReadAll does. A childless node with an
+// empty value and no session is a parent left empty: a container lingers
+// until the server's sweep (every minute by default) removes it.
+Result<std::vector<KeyValue>> ReadLeaves(ZkConn& conn,
+                                         const std::vector<std::string>& paths,
+                                         const std::string& what,
+                                         MonoTime deadline) {
+  if (paths.empty()) return std::vector<KeyValue>();
+  std::vector<Request> requests;
+  requests.reserve(paths.size());
+  for (const std::string& path : paths) {
+    requests.push_back(zk::GetRequest(path));
+  }
+  Result<std::vector<Reply>> replies = conn.RunAll(what, requests, deadline);
+  if (!replies.ok()) return replies.status();
+  std::vector<KeyValue> out;
+  out.reserve(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const Reply& reply = (*replies)[i];
+    if (reply.rc == ZNONODE) continue;
+    if (reply.rc != ZOK) return zk::FromZk(reply.rc, what);
+    KeyValue kv = KvOf(paths[i], reply);
+    if (kv.value.empty() && kv.session == 0) continue;
+    out.push_back(std::move(kv));
+  }
+  return out;
+}
+
+Result<std::vector<KeyValue>> ZkBackend::ListTree(const std::string& prefix,
+                                                  MonoTime deadline) {
+  CONCH_RETURN_IF_ERROR(zk::CheckPrefix(prefix));
+  const std::string what = "list tree " + prefix;
+  Result<std::shared_ptr<ZkConn>> conn = Current();
+  if (!conn.ok()) return conn.status().With(what);
+  Result<std::vector<std::string>> leaves =
+      FindLeaves(**conn, zk::ParentOfPrefix(prefix), what, deadline);
+  if (!leaves.ok()) return leaves.status();
+  Result<std::vector<KeyValue>> kvs =
+      ReadLeaves(**conn, *leaves, what, deadline);
+  if (!kvs.ok()) return kvs;
+  std::sort(kvs->begin(), kvs->end(),
+            [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
+  return kvs;
 }
 
 std::unique_ptr<Watch> ZkBackend::StartWatch(std::vector<WatchSpec> specs,

@@ -114,6 +114,14 @@ std::vector<ChildName> SortChildren(const std::vector<std::string>& names,
   return out;
 }
 
+std::vector<ChildName> SortRecords(const std::vector<std::string>& names) {
+  std::vector<ChildName> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) out.push_back(ChildName{name, 0, 0});
+  std::sort(out.begin(), out.end(), OlderThan);
+  return out;
+}
+
 std::vector<ChildName> ChildrenOf(const std::vector<ChildName>& sorted,
                                   std::string_view session_hex) {
   std::vector<ChildName> out;

@@ -57,6 +57,10 @@ std::optional<ChildName> ParseChildName(std::string_view name);
 
 // The children that follow the layout, oldest first. Names that do not
 // parse are left out and appended to *ignored when it is given.
+// Every name as a record (backend.h: any name, sequence 0), sorted by
+// name: the order ListRecords reports and DiffChildren walks.
+std::vector<ChildName> SortRecords(const std::vector<std::string>& names);
+
 std::vector<ChildName> SortChildren(const std::vector<std::string>& names,
                                     std::vector<std::string>* ignored);
 

@@ -296,7 +296,9 @@ class PrefixSlot final : public SpecSlot {
       return Step::kArmParent;
     }
     std::vector<std::string> ignored;
-    std::vector<ChildName> children = SortChildren(reply.children, &ignored);
+    std::vector<ChildName> children =
+        spec().records ? SortRecords(reply.children)
+                       : SortChildren(reply.children, &ignored);
     const std::string note = "zookeeper: watch " + spec().key + ": ignoring ";
     for (const std::string& name : ignored) LogDebug(note + name);
     if (!live()) {

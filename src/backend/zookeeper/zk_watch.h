@@ -6,8 +6,9 @@
 //    or exists if the key is gone) and reports what that read shows.
 //  - A prefix spec arms a child watch on the prefix's parent node (or an
 //    exists watch while the parent is missing) and reports each child that
-//    vanished or appeared since the last listing, in sequence order, with no
-//    value (the store gives none on a child watch).
+//    vanished or appeared since the last listing, in sequence order (for a
+//    records spec: every child, in name order), with no value (the store
+//    gives none on a child watch).
 //
 // While the client is disconnected it keeps its watches and, on
 // reconnecting, registers them again with the last zxid it saw (SetWatches),
