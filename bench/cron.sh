@@ -30,10 +30,6 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tests/servers/etcd.sh
-source "$ROOT/tests/servers/etcd.sh"
-# shellcheck source=tests/servers/zk.sh
-source "$ROOT/tests/servers/zk.sh"
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
@@ -61,6 +57,13 @@ CONCHD=$(dirname "$CONCH_BIN")/conchd
 bench_require_tools python3
 FAILURES=()
 
+if [[ $STORE == etcd ]]; then
+  # shellcheck source=scripts/lib/etcd.sh
+  source "$ROOT/scripts/lib/etcd.sh"
+else
+  # shellcheck source=tests/servers/zk.sh
+  source "$ROOT/tests/servers/zk.sh"
+fi
 bench_workdir conch-cron-bench
 if [[ $STORE == etcd ]]; then
   bench_etcd_start
@@ -97,7 +100,7 @@ cc -O2 -static -o "$WORK/tickstamp" "$WORK/tickstamp.c" || die "cannot build the
 # The store's request counter, as one number.
 requests() {
   if [[ $STORE == etcd ]]; then
-    python3 "$ROOT/bench/etcd_metrics.py" "$ETCD_METRICS_URL" "$WORK/metrics.txt" | awk '{print $1}'
+    python3 "$ROOT/bench/etcd_metrics.py" "http://$EP/metrics" "$WORK/metrics.txt" | awk '{print $1}'
   else
     zk_4lw 0 mntr | awk '$1 == "zk_packets_received" {print $2}'
   fi
@@ -162,7 +165,7 @@ IDLE_PID=$!
 BG_PIDS+=("$IDLE_PID")
 sleep 5  # session up, 101 jobs read
 cpu() { awk '{print $14 + $15}' "/proc/$IDLE_PID/stat"; }
-ctx() { awk '/ctxt_switches/ {s += $2} END {print s}' "/proc/$IDLE_PID/status"; }
+ctx() { cat /proc/"$IDLE_PID"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 c0=$(cpu); x0=$(ctx)
 sleep "$IDLE_S"
 c1=$(cpu); x1=$(ctx)

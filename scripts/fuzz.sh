@@ -17,8 +17,8 @@ if (($#)); then
   exit 64
 fi
 
-fuzzers=(duration schedule flagset flags endpoint store_address holder keys crontab layout lease
-  options switchman_config)
+fuzzers=(duration schedule cron_records flagset flags cron_flags endpoint
+  store_address holder keys crontab layout lease options switchman_config)
 
 echo "fuzz: configuring build-fuzz with clang"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz \

@@ -38,7 +38,7 @@ echo "test: thread-safety analysis build (clang; compiling is the check)"
 cmake --preset tsa
 # Every target that holds a mutex: conch itself (all of src/) and the test
 # servers' tools; the test bodies share no locked state.
-cmake --build build-tsa -j"$jobs" --target conch conch_test_servers \
+cmake --build build-tsa -j"$jobs" --target conch conchd conch_test_servers \
   conch_tcp_proxy conch_zk_tool
 
 echo "test: release build"

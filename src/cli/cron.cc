@@ -286,9 +286,9 @@ int History(backend::Backend& backend, const CronFlags& f) {
     if (r.result) {
       node = r.result->node;
       if (!r.result->started.empty()) started = r.result->started;
-      char d[48];
-      std::snprintf(d, sizeof(d), "%.1fs", r.result->duration_seconds);
-      if (r.result->outcome == cron::Outcome::kRan) duration = d;
+      if (r.result->outcome == cron::Outcome::kRan) {
+        duration = cron::FormatSeconds(r.result->duration_seconds);
+      }
       if (r.result->exit) exit = std::to_string(*r.result->exit);
     } else if (r.claimer) {
       node = r.claimer->host;

@@ -155,6 +155,12 @@ Result<CronFlags> ParseCronFlags(const std::vector<std::string>& args) {
     Result<absl::TimeZone> zone = cron::LoadZone(f.tz);
     if (!zone.ok()) return zone.status().With("flag --tz");
   }
+  // The expression must parse; its zone (the host's, without --tz or a
+  // prefix) is settled at `cron add`.
+  cron::ParseOptions check;
+  check.default_zone = f.tz.empty() ? "UTC" : f.tz;
+  Result<cron::Schedule> schedule = cron::Schedule::Parse(f.schedule, check);
+  if (!schedule.ok()) return schedule.status();
   if (f.run_ttl.empty()) f.run_ttl = "10m";
   Result<Duration> ttl = ParseDuration(f.run_ttl);
   if (!ttl.ok()) return ttl.status().With("flag --run-ttl");

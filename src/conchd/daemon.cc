@@ -420,6 +420,8 @@ void Daemon::ApplyJob(Job job) {
   auto it = jobs_.find(job.name);
   const bool known = it != jobs_.end();
   if (known && cron::EncodeJob(it->second.job) == cron::EncodeJob(job)) {
+    // Unchanged; after a new session its timer starts again here.
+    if (it->second.eligible && !it->second.timer.active()) OnTimer(job.name);
     return;
   }
   JobState& js = known ? it->second : jobs_[job.name];

@@ -256,9 +256,7 @@ std::string EncodeResult(const RunResult& r) {
     j["exit"] = nullptr;
   }
   j["started"] = r.started;
-  char duration[48];
-  std::snprintf(duration, sizeof(duration), "%.1fs", r.duration_seconds);
-  j["duration"] = duration;
+  j["duration"] = FormatSeconds(r.duration_seconds);
   j["outcome"] = OutcomeName(r.outcome);
   if (!r.tick.empty()) j["tick"] = r.tick;
   if (r.missed > 0) j["missed"] = r.missed;
@@ -324,6 +322,12 @@ std::optional<Claimer> DecodeClaim(std::string_view value) {
     if (id.ok()) c.session = *id;
   }
   return c;
+}
+
+std::string FormatSeconds(double seconds) {
+  char text[400];  // "%.1f" of the largest double is 310 characters
+  std::snprintf(text, sizeof(text), "%.1fs", seconds);
+  return text;
 }
 
 std::string FormatUtc(absl::Time t) {

@@ -155,6 +155,9 @@ struct Claimer {
 };
 std::optional<Claimer> DecodeClaim(std::string_view value);
 
+// A run's duration as the original writes it: "%.1fs" ("1.3s").
+std::string FormatSeconds(double seconds);
+
 // RFC 3339 UTC to the second: "2026-11-30T03:00:00Z".
 std::string FormatUtc(absl::Time t);
 

@@ -107,9 +107,7 @@ std::optional<Last> LastOf(const std::vector<TickRecord>& history) {
     last.tick = result->tick;
     last.node = result->result->node;
     last.exit = result->result->exit;
-    char d[48];
-    std::snprintf(d, sizeof(d), "%.1fs", result->result->duration_seconds);
-    last.duration = d;
+    last.duration = FormatSeconds(result->result->duration_seconds);
   }
   return last;
 }

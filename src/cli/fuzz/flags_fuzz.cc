@@ -46,6 +46,7 @@
 
 #include "backend/store.h"
 #include "base/duration.h"
+#include "base/fuzz/command_line.h"
 #include "base/fuzz/fuzz_util.h"
 #include "base/status.h"
 #include "cli/elect_flags.h"
@@ -66,48 +67,13 @@ using std::chrono::seconds;
 constexpr std::array<const char*, 3> kEnvNames = {
     "CONCH_ENDPOINTS", "CONCH_DIAL_TIMEOUT", "CONCH_TTL"};
 
-// One fuzz input read as a command line.
-struct Line {
-  std::map<std::string, std::string> env;  // the CONCH_* variables it sets
-  std::string command;                     // "elect", "sema" or junk
-  std::vector<std::string> args;
-};
-
-bool IsEnvName(std::string_view name) {
-  return std::ranges::any_of(kEnvNames,
-                             [&](const char* known) { return name == known; });
-}
+using Line = fuzz::CommandLine;
 
 Line ReadLine(std::string_view input) {
-  const std::vector<std::string> words = fuzz::SplitOnNul(input);
-  Line line;
-  size_t i = 0;
-  for (; i < words.size(); ++i) {
-    const size_t eq = words[i].find('=');
-    if (eq == std::string::npos || !IsEnvName(words[i].substr(0, eq))) break;
-    line.env[words[i].substr(0, eq)] = words[i].substr(eq + 1);
-  }
-  if (i < words.size()) line.command = words[i++];
-  line.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
-  return line;
+  return fuzz::ReadCommandLine(input, kEnvNames);
 }
 
-// Sets the variables the line gives and unsets the others. glibc's setenv
-// keeps a copy of every value it was ever given, so memory would grow with
-// every input; putenv takes strings that this function owns and reuses.
-void SetEnvironment(const Line& line) {
-  // The fuzzer runs inputs one at a time on one thread.
-  static std::array<std::string, kEnvNames.size()> entries;
-  for (size_t i = 0; i < kEnvNames.size(); ++i) {
-    const char* name = kEnvNames[i];
-    // Now the environment no longer points into entries[i].
-    unsetenv(name);  // NOLINT(concurrency-mt-unsafe)
-    auto it = line.env.find(name);
-    if (it == line.env.end()) continue;
-    entries[i] = std::string(name) + "=" + it->second;
-    putenv(entries[i].data());  // NOLINT(concurrency-mt-unsafe)
-  }
-}
+void SetEnvironment(const Line& line) { fuzz::SetEnvironment(line, kEnvNames); }
 
 // The global settings the environment alone gives, written independently
 // of config/global.cc: a variable that is set and not empty replaces the
