@@ -222,6 +222,57 @@ int Pause(backend::Backend& backend, const CronFlags& f, bool pause) {
   return kExitOk;
 }
 
+// What became of the run asked for at `tick`, once decided: 0 when it has
+// started (or already ended), 75 when it was turned down (another run of
+// the job is going, or the command could not start); nullopt while no
+// daemon has claimed it, or the claimer has not decided yet. A store error
+// gives its exit code.
+std::optional<int> RunOutcome(backend::Backend& backend, const CronFlags& f,
+                              const cron::Job& job, const std::string& tick,
+                              std::optional<cron::Claimer>* claimer) {
+  Result<std::optional<backend::KeyValue>> claim =
+      backend.Get(cron::FireDir(f.name) + tick, Deadline(f));
+  if (!claim.ok()) return StoreError(claim.status(), f);
+  if (!*claim) return std::nullopt;
+  *claimer = cron::DecodeClaim((*claim)->value);
+  const std::string host =
+      *claimer && !(*claimer)->host.empty() ? (*claimer)->host : "?";
+  const std::string what =
+      f.name + " " + cron::FormatUtc(*cron::ParseTickName(tick));
+  Result<std::optional<backend::KeyValue>> result =
+      backend.Get(cron::ResultDir(f.name) + tick, Deadline(f));
+  if (!result.ok()) return StoreError(result.status(), f);
+  if (*result) {
+    std::optional<cron::RunResult> r = cron::DecodeResult((*result)->value);
+    if (r && (r->outcome == cron::Outcome::kSkipped ||
+              r->outcome == cron::Outcome::kFailed)) {
+      LogError("cron run " + what + " on " + host + ": " +
+               std::string(cron::OutcomeName(r->outcome)) +
+               (r->reason.empty() ? "" : ": " + r->reason));
+      return kExitNotAcquired;
+    }
+    std::printf("%s started on %s\n", what.c_str(), host.c_str());
+    return kExitOk;
+  }
+  bool started = job.overlap == cron::Overlap::kAllow;
+  if (!started) {
+    // A run hold names its tick (its "cmd"): the run has it, so it started.
+    Result<std::vector<backend::KeyValue>> holds =
+        backend.List(cron::RunDir(f.name), 0, Deadline(f));
+    if (!holds.ok()) return StoreError(holds.status(), f);
+    // The oldest hold is the one that runs; a newer one waits (replace) or
+    // is being taken back (forbid).
+    if (!holds->empty()) {
+      std::optional<primitives::Holder> h =
+          primitives::DecodeHolder(holds->front().value);
+      started = h && h->cmd == tick;
+    }
+  }
+  if (!started) return std::nullopt;
+  std::printf("%s started on %s\n", what.c_str(), host.c_str());
+  return kExitOk;
+}
+
 // Asks for a run now, then waits for a daemon's claim of it.
 int RunNow(backend::Backend& backend, const CronFlags& f) {
   std::optional<cron::Job> job;
@@ -235,24 +286,23 @@ int RunNow(backend::Backend& backend, const CronFlags& f) {
   Status put = backend.Put(cron::JobKey(f.name), cron::EncodeJob(*job), nullptr,
                            Deadline(f));
   if (!put.ok()) return StoreError(put, f);
-  // Watch the claims from now, then look once: the claim may be there.
+  // Watch the claims, results and run holds from now, then look once
+  // (what was written before the watch is read then), and again after
+  // every change, until the run has started or has been turned down.
+  const std::string tick = cron::TickName(at);
   backend::EventSink sink;
   std::unique_ptr<backend::Watch> watch = backend.StartWatch(
-      {backend::WatchSpec{cron::FireDir(f.name), true, true}}, &sink, 1);
+      {backend::WatchSpec{cron::FireDir(f.name), true, true},
+       backend::WatchSpec{cron::ResultDir(f.name), true, true},
+       backend::WatchSpec{cron::RunDir(f.name), true, false}},
+      &sink, 1);
   const MonoTime until = SystemClock::Get().Now() + f.wait;
-  bool live = false;
+  size_t live = 0;
+  std::optional<cron::Claimer> claimer;
   for (;;) {
-    if (live) {
-      Result<std::optional<backend::KeyValue>> claim =
-          backend.Get(cron::FireDir(f.name) + cron::TickName(at), Deadline(f));
-      if (!claim.ok()) return StoreError(claim.status(), f);
-      if (*claim) {
-        std::optional<cron::Claimer> c = cron::DecodeClaim((*claim)->value);
-        std::printf("%s %s claimed by %s\n", f.name.c_str(),
-                    cron::FormatUtc(at).c_str(),
-                    c && !c->host.empty() ? c->host.c_str() : "?");
-        return kExitOk;
-      }
+    if (live == 3) {
+      std::optional<int> code = RunOutcome(backend, f, *job, tick, &claimer);
+      if (code) return *code;
     }
     MonoTime now = SystemClock::Get().Now();
     if (now >= until) break;
@@ -260,15 +310,19 @@ int RunNow(backend::Backend& backend, const CronFlags& f) {
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - now);
     ::poll(&p, 1, static_cast<int>(ms.count()));
     for (const backend::Event& e : sink.Drain()) {
-      if (e.kind == backend::Event::Kind::kWatchLive) live = true;
+      if (e.kind == backend::Event::Kind::kWatchLive) ++live;
       if (e.kind == backend::Event::Kind::kWatchFailed) {
         return StoreError(e.status, f);
       }
     }
   }
-  LogError("cron run " + f.name + ": no conchd claimed the run within " +
-           FormatDuration(f.wait) +
-           " (none running, none eligible, or another run of it is going)");
+  if (claimer) {
+    LogError("cron run " + f.name + ": claimed by " + claimer->host +
+             ", not started within " + FormatDuration(f.wait));
+  } else {
+    LogError("cron run " + f.name + ": no conchd claimed the run within " +
+             FormatDuration(f.wait) + " (none running or none eligible)");
+  }
   return kExitNotAcquired;
 }
 
@@ -276,6 +330,11 @@ int History(backend::Backend& backend, const CronFlags& f) {
   Result<std::vector<cron::TickRecord>> history =
       cron::ReadHistory(backend, f.name, Deadline(f));
   if (!history.ok()) return StoreError(history.status(), f);
+  if (history->empty()) {
+    // No records: a job that never ticked, or none at all.
+    std::optional<cron::Job> job;
+    if (int code = ReadExisting(backend, f, &job); code != kExitOk) return code;
+  }
   std::vector<std::vector<std::string>> rows = {
       {"TICK", "NODE", "STARTED", "DURATION", "EXIT", "OUTCOME"}};
   OJson array = OJson::array();

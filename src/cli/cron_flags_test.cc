@@ -14,12 +14,31 @@ Result<CronFlags> Parse(std::vector<std::string> args) {
 }
 
 TEST_F(CronFlagsTest, AddTakesEveryJobSetting) {
-  Result<CronFlags> f =
-      Parse({"add", "nightly", "--schedule", "30 2 * * *", "--tz",
-             "Europe/Berlin", "--run-ttl", "1h", "--overlap", "replace",
-             "--missed", "run-once", "--starting-deadline", "10m",
-             "--kill-after", "2s", "--tag", "role=db", "--tag", "dc=eu",
-             "--hosts", "h1,h2", "--", "backup", "--full"});
+  Result<CronFlags> f = Parse({"add",
+                               "nightly",
+                               "--schedule",
+                               "30 2 * * *",
+                               "--tz",
+                               "Europe/Berlin",
+                               "--run-ttl",
+                               "1h",
+                               "--overlap",
+                               "replace",
+                               "--missed",
+                               "run-once",
+                               "--starting-deadline",
+                               "10m",
+                               "--kill-after",
+                               "2s",
+                               "--tag",
+                               "role=db",
+                               "--tag",
+                               "dc=eu",
+                               "--hosts",
+                               "h1,h2",
+                               "--",
+                               "backup",
+                               "--full"});
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->action, "add");
   EXPECT_EQ(f->name, "nightly");
@@ -59,13 +78,12 @@ TEST_F(CronFlagsTest, BadInputIsOneLineNamingIt) {
       {{"add", "a/b", "--schedule", "* * * * *", "--", "x"}, "contains '/'"},
       {{"add", "j", "--", "x"}, "--schedule is required"},
       {{"add", "j", "--schedule", "* * * * *"}, "a command is required"},
-      {{"add", "j", "--schedule", "* * * * *", "--tz", "Mars/Base", "--",
-        "x"},
+      {{"add", "j", "--schedule", "* * * * *", "--tz", "Mars/Base", "--", "x"},
        "unknown time zone"},
       {{"add", "j", "--schedule", "* * * * *", "--run-ttl", "-1s", "--", "x"},
        "negative"},
-      {{"add", "j", "--schedule", "* * * * *", "--overlap", "sometimes",
-        "--", "x"},
+      {{"add", "j", "--schedule", "* * * * *", "--overlap", "sometimes", "--",
+        "x"},
        "forbid, allow or replace"},
       {{"add", "j", "--schedule", "* * * * *", "--tag", "novalue", "--", "x"},
        "is not k=v"},

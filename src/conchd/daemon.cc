@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <list>
 #include <set>
 
@@ -140,10 +141,22 @@ class Daemon {
   int Run();
 
  private:
-  MonoTime RequestDeadline() const {
-    Duration bound = std::min<Duration>(options_.global.dial_timeout,
-                                        options_.global.ttl / 4);
-    return clock_.Now() + bound;
+  // The deadline of a store call. Calls block the loop, so none may outlast
+  // the next signal a run's kill schedule has to send: the schedules send
+  // what is due now, and the call ends by the next one (at least 50 ms
+  // from now, so that it can be made at all).
+  MonoTime RequestDeadline() {
+    const MonoTime now = clock_.Now();
+    MonoTime deadline = now + std::min<Duration>(options_.global.dial_timeout,
+                                                 options_.global.ttl / 4);
+    for (JobRun& run : runs_) {
+      if (run.done || !run.schedule) continue;
+      run.schedule->Tick(now);
+      if (std::optional<MonoTime> wake = run.schedule->NextWake()) {
+        deadline = std::min(deadline, *wake);
+      }
+    }
+    return std::max(deadline, now + std::chrono::milliseconds(50));
   }
 
   Status OpenSession();
@@ -151,6 +164,7 @@ class Daemon {
   void SessionLost(const Status& why);
   void ScheduleReopen();
   void ArmWatchdog();
+  void CheckHealth();
 
   void StartJobsWatch();
   void OnJobsEvents();
@@ -178,6 +192,8 @@ class Daemon {
   void WriteResult(const std::string& name, absl::Time tick,
                    const RunResult& r);
   void Prune(const std::string& name, absl::Time current);
+  void ArmResultRetry();
+  void EndRetired();
 
   void StartRun(JobState& js, absl::Time tick, int64_t rev,
                 std::optional<KeyValue> hold, int64_t missed);
@@ -216,9 +232,21 @@ class Daemon {
   backend::EventSink runs_sink_;
   EventLoop::Registration runs_reg_;
   uint64_t next_tag_ = kFirstWatchTag;
+  struct Unwritten {
+    std::string job;
+    absl::Time tick;
+    RunResult result;
+    int attempts = 0;
+  };
+  std::deque<Unwritten> unwritten_;  // results the store did not take yet
+  // Sessions given up while the store did not answer, to be ended.
+  std::vector<std::shared_ptr<primitives::Session>> retired_;
+  EventLoop::Registration retry_reg_;
+  EventLoop::Registration health_reg_;
   std::optional<SignalFd> signals_;
   EventLoop::Registration signals_reg_;
   bool stopping_ = false;
+  bool claim_failed_ = false;  // the last ClaimTick failed on a store error
   const std::string started_ = UtcNowRfc3339();
 };
 
@@ -248,8 +276,9 @@ Status Daemon::OpenSession() {
   session_reg_ =
       loop_.OnReadable(session_->fd(), [this] { OnSessionEvents(); });
   telemetry_.SetHealthy(true);
+  CheckHealth();
   reopen_backoff_.Reset();
-  LogInfo("" + std::string(backend_->name()) + " session " + hex + " up, ttl " +
+  LogInfo(std::string(backend_->name()) + " session " + hex + " up, ttl " +
           FormatDuration(session_->store_session().ttl()));
   return Status::Ok();
 }
@@ -263,6 +292,36 @@ void Daemon::OnSessionEvents() {
     }
   }
   for (JobRun& run : runs_) WakeRun(run);
+  CheckHealth();
+}
+
+// The session is healthy while renewals keep it ahead of its fail-closed
+// deadlines: unhealthy (503 on /healthz, no watchdog pings) from the point
+// where a run would get SIGTERM, and given up at the point where it would
+// get SIGKILL, for the store may have ended it by then. A frozen or cut
+// store is noticed so, without a request in flight.
+void Daemon::CheckHealth() {
+  if (!session_) {
+    health_reg_.reset();
+    return;
+  }
+  const MonoTime now = clock_.Now();
+  const primitives::HoldDeadline& d = session_->deadline();
+  if (now >= d.kill_at()) {
+    SessionLost(Error(Code::kDeadlineExceeded,
+                      "no renewal before the fail-closed deadline; the "
+                      "store may have ended the session"));
+    return;
+  }
+  const bool healthy = now < d.term_at();
+  if (healthy != telemetry_.healthy()) {
+    telemetry_.SetHealthy(healthy);
+    if (!healthy) LogWarn("session renewals are late; unhealthy");
+    if (healthy) LogInfo("session renewals are back; healthy");
+    Publish();
+  }
+  health_reg_ =
+      loop_.At(healthy ? d.term_at() : d.kill_at(), [this] { CheckHealth(); });
 }
 
 // The session is gone: every run loses its hold and its kill schedule stops
@@ -271,7 +330,13 @@ void Daemon::SessionLost(const Status& why) {
   LogWarn("session lost: " + why.ToString());
   telemetry_.SetHealthy(false);
   session_reg_.reset();
-  session_.reset();  // runs keep the old one's deadlines through RunHold
+  health_reg_.reset();
+  // Runs keep the old session's deadlines through RunHold. It is ended as
+  // soon as the store answers, so that its run holds and node record go at
+  // once rather than when the store times it out.
+  retired_.push_back(std::move(session_));
+  session_.reset();
+  ArmResultRetry();
   jobs_watch_.reset();
   jobs_reg_.reset();
   for (JobRun& run : runs_) {
@@ -289,10 +354,11 @@ void Daemon::ScheduleReopen() {
   reopen_reg_ = loop_.At(clock_.Now() + reopen_backoff_.Next(), [this] {
     Status s = OpenSession();
     if (!s.ok()) {
-      LogWarn("" + s.ToString() + "; trying again");
+      LogWarn(s.ToString() + "; trying again");
       ScheduleReopen();
       return;
     }
+    EndRetired();  // the store answers again: the old holds go first
     StartJobsWatch();
   });
 }
@@ -404,7 +470,7 @@ absl::Time Daemon::LastFromStore(const Job& job) {
   Result<std::vector<KeyValue>> fires =
       backend_->ListRecords(cron::FireDir(job.name), false, RequestDeadline());
   if (!fires.ok()) {
-    LogWarn("" + fires.status().ToString());
+    LogWarn(fires.status().ToString());
     return std::max(last, absl::Now());  // nothing counts as missed
   }
   for (const KeyValue& kv : *fires) {
@@ -490,9 +556,20 @@ void Daemon::OnTimer(const std::string& name) {
   const absl::Time now = absl::Now();
   cron::DuePlan plan = cron::PlanDue(*js.schedule, js.last, now, js.job.missed,
                                      js.job.starting_deadline);
-  if (plan.record_missed) RecordMissed(js, *plan.record_missed, plan.missed);
-  if (plan.run) {
+  bool failed = false;
+  if (plan.record_missed) {
+    RecordMissed(js, *plan.record_missed, plan.missed);
+    failed = claim_failed_;
+  }
+  if (plan.run && !failed) {
     Claim(js, *plan.run, plan.catch_up ? plan.missed : 0);
+    failed = claim_failed_;
+  }
+  if (failed) {
+    // The store did not answer: these ticks are not dealt with. Look again
+    // in a second; by then the tick runs late or counts as missed.
+    ArmTimer(js, std::min(plan.next, now + absl::Seconds(1)));
+    return;
   }
   js.last = std::max(
       js.last,
@@ -505,6 +582,7 @@ void Daemon::OnTimer(const std::string& name) {
 
 std::optional<KeyValue> Daemon::ClaimTick(const std::string& name,
                                           absl::Time tick) {
+  claim_failed_ = false;
   std::string value = cron::EncodeClaim(
       options_.node, ::getpid(), started_,
       primitives::JoinCommand(jobs_.count(name) ? jobs_[name].job.cmd
@@ -515,6 +593,7 @@ std::optional<KeyValue> Daemon::ClaimTick(const std::string& name,
   if (!claimed.ok()) {
     LogWarn("claim " + name + " " + cron::FormatUtc(tick) + ": " +
             claimed.status().ToString());
+    claim_failed_ = true;
     return std::nullopt;
   }
   if (!*claimed) telemetry_.CountTick(name, "lost_race");
@@ -657,7 +736,8 @@ void Daemon::CheckWaiting(JobState& js) {
 void Daemon::ReleaseHold(const KeyValue& hold) {
   Result<bool> gone = backend_->DeleteIfOwned(hold, RequestDeadline());
   if (!gone.ok()) {
-    // It goes with the session at the latest.
+    // It goes with its session at the latest; the session is ended as soon
+    // as the store answers (ArmRetry), if it is not the one in use.
     LogWarn("release " + hold.key + ": " + gone.status().ToString());
   }
 }
@@ -665,23 +745,80 @@ void Daemon::ReleaseHold(const KeyValue& hold) {
 void Daemon::WriteResult(const std::string& name, absl::Time tick,
                          const RunResult& r) {
   Status put = backend_->Put(cron::ResultDir(name) + cron::TickName(tick),
-                             cron::EncodeResult(r), nullptr,
-                             clock_.Now() + options_.global.dial_timeout);
+                             cron::EncodeResult(r), nullptr, RequestDeadline());
   if (!put.ok()) {
     LogWarn("result of " + name + " " + cron::FormatUtc(tick) + ": " +
-            put.ToString());
+            put.ToString() + "; writing it again later");
+    unwritten_.push_back(Unwritten{name, tick, r, 0});
+    ArmResultRetry();
     return;
   }
   Prune(name, tick);
+}
+
+// Ends the sessions given up while the store did not answer, so that their
+// run holds and node records go now rather than when the store times them
+// out; those it cannot end yet stay for the next try.
+void Daemon::EndRetired() {
+  std::erase_if(retired_, [this](std::shared_ptr<primitives::Session>& s) {
+    Status ended = s->store_session().End(RequestDeadline());
+    if (ended.ok() || ended.code() == Code::kNotFound ||
+        ended.code() == Code::kSessionLost) {
+      LogDebug("old session " + primitives::LeaseHex(s->id()) + " ended");
+      return true;
+    }
+    return false;
+  });
+}
+
+// Once a second while there is something to do: sessions given up are
+// ended, and results the store did not take are written again, for as long
+// as the daemon runs (at most 1000 kept; then the oldest is dropped with a
+// warning: its tick will read as lost).
+void Daemon::ArmResultRetry() {
+  if (unwritten_.size() > 1000) {
+    LogWarn("dropping the unwritten result of " + unwritten_.front().job + " " +
+            cron::FormatUtc(unwritten_.front().tick));
+    unwritten_.pop_front();
+  }
+  if (retry_reg_.active() || (unwritten_.empty() && retired_.empty())) {
+    return;
+  }
+  retry_reg_ = loop_.At(clock_.Now() + std::chrono::seconds(1), [this] {
+    EndRetired();
+    std::deque<Unwritten> pending;
+    pending.swap(unwritten_);
+    while (!pending.empty()) {
+      Unwritten u = std::move(pending.front());
+      pending.pop_front();
+      Status put = backend_->Put(
+          cron::ResultDir(u.job) + cron::TickName(u.tick),
+          cron::EncodeResult(u.result), nullptr, RequestDeadline());
+      if (put.ok()) {
+        LogInfo("result of " + u.job + " " + cron::FormatUtc(u.tick) +
+                " written");
+        continue;
+      }
+      // The store is still away: keep this one and the rest for later.
+      unwritten_.push_back(std::move(u));
+      while (!pending.empty()) {
+        unwritten_.push_back(std::move(pending.front()));
+        pending.pop_front();
+      }
+    }
+    ArmResultRetry();
+  });
 }
 
 // Keeps the newest `history` fire and result records of a job, and records
 // as lost the claims older than `current` whose runner is gone without a
 // result.
 void Daemon::Prune(const std::string& name, absl::Time current) {
-  const MonoTime deadline = clock_.Now() + options_.global.dial_timeout;
+  const MonoTime deadline = RequestDeadline();
+  // Names only: the values of the few claims without a result are read
+  // one by one below (on ZooKeeper a listing with values reads every one).
   Result<std::vector<KeyValue>> fires =
-      backend_->ListRecords(cron::FireDir(name), true, deadline);
+      backend_->ListRecords(cron::FireDir(name), false, deadline);
   Result<std::vector<KeyValue>> results =
       backend_->ListRecords(cron::ResultDir(name), false, deadline);
   if (!fires.ok() || !results.ok()) return;
@@ -694,7 +831,9 @@ void Daemon::Prune(const std::string& name, absl::Time current) {
     std::string tick_name(cron::LastSegment(kv.key));
     std::optional<absl::Time> tick = cron::ParseTickName(tick_name);
     if (!tick || *tick >= current || with_result.count(tick_name)) continue;
-    std::optional<cron::Claimer> claimer = cron::DecodeClaim(kv.value);
+    Result<std::optional<KeyValue>> claim = backend_->Get(kv.key, deadline);
+    if (!claim.ok() || !*claim) continue;
+    std::optional<cron::Claimer> claimer = cron::DecodeClaim((*claim)->value);
     if (!claimer || claimer->session == 0) continue;
     if (!live) {
       Result<std::vector<KeyValue>> nodes =
@@ -713,7 +852,7 @@ void Daemon::Prune(const std::string& name, absl::Time current) {
     lost.outcome = Outcome::kLost;
     lost.tick = cron::FormatUtc(*tick);
     lost.reason = "its conchd ended before the run did";
-    lost.rev = kv.create_revision;
+    lost.rev = (*claim)->create_revision;
     if (backend_
             ->Put(cron::ResultDir(name) + tick_name, cron::EncodeResult(lost),
                   nullptr, deadline)
@@ -921,8 +1060,9 @@ void Daemon::WakeRun(JobRun& run) {
 }
 
 void Daemon::StopRun(JobRun& run, const std::string& why) {
-  if (run.done || !run.schedule) return;
-  if (run.stop_reason.empty()) run.stop_reason = why;
+  // Once: a second SIGTERM would run the command's handler again.
+  if (run.done || !run.schedule || !run.stop_reason.empty()) return;
+  run.stop_reason = why;
   LogInfo("job " + run.job + " tick " + cron::FormatUtc(run.tick) +
           ": stopping (" + why + ")");
   run.schedule->OnSignal(SIGTERM, clock_.Now());
@@ -969,7 +1109,7 @@ void Daemon::FinishRun(JobRun& run) {
           (r.reason.empty() ? "" : " (" + r.reason + ")"));
   telemetry_.ObserveRun(run.job, seconds, *r.exit);
   WriteResult(run.job, run.tick, r);
-  if (run.hold && session_) ReleaseHold(*run.hold);
+  if (run.hold) ReleaseHold(*run.hold);
   const std::string job = run.job;
   for (auto it = runs_.begin(); it != runs_.end(); ++it) {
     if (&*it == &run) {
@@ -1000,22 +1140,22 @@ int Daemon::Run() {
   bo.dial_timeout = options_.global.dial_timeout;
   Result<std::unique_ptr<backend::Backend>> backend = backend::OpenBackend(bo);
   if (!backend.ok()) {
-    LogError("" + backend.status().message());
+    LogError(backend.status().message());
     return 64;
   }
   backend_ = std::move(*backend);
   Result<SignalFd> signals = SignalFd::Open();
   if (!signals.ok()) {
-    LogError("" + signals.status().ToString());
+    LogError(signals.status().ToString());
     return 70;
   }
   signals_.emplace(std::move(*signals));
   Status subreaper = supervisor::BecomeSubreaper();
-  if (!subreaper.ok()) LogWarn("" + subreaper.ToString());
+  if (!subreaper.ok()) LogWarn(subreaper.ToString());
 
   Status opened = OpenSession();
   if (!opened.ok()) {
-    LogError("" + opened.ToString());
+    LogError(opened.ToString());
     return opened.code() == Code::kInvalidArgument ? 64 : 69;
   }
   if (!options_.status_addr.empty()) {
@@ -1025,7 +1165,7 @@ int Daemon::Run() {
     if (!http.ok()) {
       // The original only logged a failed listen; a daemon whose status
       // address is taken runs on, and says so.
-      LogError("" + http.message());
+      LogError(http.message());
     }
   }
   signals_reg_ = loop_.OnReadable(signals_->fd(), [this] {
@@ -1048,7 +1188,7 @@ int Daemon::Run() {
   while (!(stopping_ && runs_.empty())) {
     Status turn = loop_.RunOnce();
     if (!turn.ok()) {
-      LogError("" + turn.ToString());
+      LogError(turn.ToString());
       for (JobRun& run : runs_) {
         if (run.schedule) run.schedule->KillNow("the event loop failed");
       }
@@ -1058,7 +1198,10 @@ int Daemon::Run() {
   jobs_watch_.reset();
   if (session_) {
     Status ended = session_->Revoke();
-    if (!ended.ok()) LogWarn("" + ended.ToString());
+    if (!ended.ok()) LogWarn(ended.ToString());
+  }
+  for (std::shared_ptr<primitives::Session>& old : retired_) {
+    (void)old->store_session().End(RequestDeadline());
   }
   LogInfo("stopped");
   return 0;

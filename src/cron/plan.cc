@@ -48,8 +48,12 @@ DuePlan PlanDue(const Schedule& schedule, absl::Time last, absl::Time now,
   if (now - *due.newest <= kOnTimeGrace) {
     plan.run = due.newest;
     if (due.count > 1) {
-      plan.record_missed = due.before_newest;
       plan.missed = due.count - 1;
+      if (policy == Missed::kRunOnce) {
+        plan.catch_up = true;  // this run is the one run for the misses
+      } else {
+        plan.record_missed = due.before_newest;
+      }
     }
     return plan;
   }

@@ -24,7 +24,7 @@ inline constexpr absl::Duration kOnTimeGrace = absl::Seconds(5);
 struct DuePlan {
   // The tick to claim and run now, if any.
   std::optional<absl::Time> run;
-  bool catch_up = false;  // `run` is a missed tick run late (run-once)
+  bool catch_up = false;  // run-once: `run` stands for `missed` ticks
   // The tick to claim in order to record missed ticks, if any: the newest
   // missed one, older than `run`. Claim it before `run`.
   std::optional<absl::Time> record_missed;
@@ -37,7 +37,9 @@ struct DuePlan {
 // be dealt with: the newest claimed one in the store, else when the job was
 // added or resumed.
 //   - The newest due tick, when now is within kOnTimeGrace of it, runs as
-//     usual; the due ticks before it are missed.
+//     usual; the due ticks before it are missed: recorded under
+//     Missed::kSkip, while under kRunOnce this run stands for them
+//     (catch_up, with their count).
 //   - Otherwise every due tick is missed. Under Missed::kRunOnce the newest
 //     missed tick runs once, late, if now is within `starting_deadline` of
 //     it (0: no limit); the others are counted with it. Otherwise they are

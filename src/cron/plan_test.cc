@@ -66,6 +66,18 @@ TEST(PlanDueTest, SkipWithNoTickNowRecordsTheMisses) {
   EXPECT_EQ(p.next, At("2026-03-01T11:00:00Z"));
 }
 
+TEST(PlanDueTest, RunOnceLetsAnOnTimeTickStandForTheMissedOnes) {
+  Schedule s = Every("@every 1s");
+  DuePlan p =
+      PlanDue(s, At("2026-01-01T00:00:10Z"), At("2026-01-01T00:00:16.5Z"),
+              Missed::kRunOnce, Duration(0));
+  ASSERT_TRUE(p.run);
+  EXPECT_EQ(*p.run, At("2026-01-01T00:00:16Z"));
+  EXPECT_TRUE(p.catch_up);
+  EXPECT_FALSE(p.record_missed);
+  EXPECT_EQ(p.missed, 5);
+}
+
 TEST(PlanDueTest, RunOnceRunsTheNewestMissedTickOnce) {
   Schedule s = Every("0 * * * *");
   DuePlan p = PlanDue(s, At("2026-03-01T05:00:00Z"), At("2026-03-01T10:30:00Z"),
@@ -107,7 +119,8 @@ TEST(PlanDueTest, AYearOfSecondsIsCountedWithoutRunningMoreThanOnce) {
                       Missed::kRunOnce, Duration(0));
   ASSERT_TRUE(p.run);
   EXPECT_EQ(*p.run, At("2026-01-03T00:00:00Z"));
-  EXPECT_FALSE(p.catch_up);  // the newest is exactly now: on time
+  EXPECT_TRUE(p.catch_up);  // on time, standing for the others
+  EXPECT_FALSE(p.record_missed);
   EXPECT_EQ(p.missed, 2 * 86400 - 1);
 }
 
