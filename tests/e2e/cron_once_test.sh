@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Each tick once: three conchd (nodes a, b, c, --history 100) and an
-# `@every 1s` job that appends its CONCH_TICK and node to a file, for 20
-# ticks (the issue asks for 30 s; 20 keep the script within its time
-# budget, and the race is the same every second). Then all three stop on
+# `@every 1s` job that appends its CONCH_TICK and node to a file, for 30
+# ticks. Then all three stop on
 # SIGTERM (each exits 0), and:
 #   - no tick is in the file twice;
 #   - the ticks in the file are within 1 of the seconds between the first
@@ -16,7 +15,7 @@ source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/cron.sh"
 
 store_start
-want=20
+want=30
 
 step "three daemons"
 for n in a b c; do conchd_bg "$n" --history 100; done
