@@ -78,7 +78,7 @@ Result<backend::Contender> Claim::Enqueue(const std::string& prefix,
                                           const std::string& value) {
   CONCH_RETURN_IF_ERROR(session_.Open());
   Result<backend::Contender> c = backend_->CreateContender(
-      session_.store_session(), prefix, value, session_.RequestDeadline());
+      session_.store_session(), prefix, value, session_.HoldRequestDeadline());
   if (!c.ok()) {
     Status s = Release();
     (void)s;  // the queueing error is the one worth reporting
@@ -140,7 +140,7 @@ void Claim::Lose(Status why) {
 
 Status Claim::VerifyOwnKey() {
   Result<std::optional<backend::KeyValue>> own =
-      backend_->Get(self_.key, session_.RequestDeadline());
+      backend_->Get(self_.key, session_.HoldRequestDeadline());
   requery_ = !own.ok();
   if (!own.ok()) return own.status().With("read " + self_.key);
   if (!*own) {

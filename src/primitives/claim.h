@@ -10,6 +10,7 @@
 // bounded by the request timeout.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -57,6 +58,14 @@ class Session {
   const HoldDeadline& deadline() const { return deadline_; }
   MonoTime RequestDeadline() const {
     return options_.clock->Now() + options_.request_timeout;
+  }
+  // The deadline of a read or write made while the session's holds are
+  // used: RequestDeadline(), but never past the point where a command under
+  // the hold must be SIGKILLed (kill_at), so that a call blocked on a slow
+  // or frozen store cannot hold up that signal. A call made past it fails
+  // at once (deadline exceeded) and is retried by its caller.
+  MonoTime HoldRequestDeadline() const {
+    return std::min(RequestDeadline(), deadline_.kill_at());
   }
   const Clock& clock() const { return *options_.clock; }
   bool open() const { return session_ != nullptr && !revoked_; }

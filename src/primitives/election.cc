@@ -26,7 +26,7 @@ Status Election::Acquire() {
 // A watch that already follows that candidate is kept.
 Status Election::FollowQueue() {
   Result<backend::Predecessor> p =
-      backend_->FindPredecessor(prefix_, self_, session_.RequestDeadline());
+      backend_->FindPredecessor(prefix_, self_, session_.HoldRequestDeadline());
   // On failure the next Pump() reads again; the old watch stays meanwhile.
   requery_ = !p.ok();
   if (!p.ok()) return p.status();

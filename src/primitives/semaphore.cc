@@ -32,7 +32,7 @@ Status Semaphore::Acquire() {
 
 Status Semaphore::Evaluate() {
   Result<std::vector<backend::KeyValue>> listing =
-      backend_->ListThrough(prefix_, self_, session_.RequestDeadline());
+      backend_->ListThrough(prefix_, self_, session_.HoldRequestDeadline());
   // On failure the next Pump() reads again; the old watch stays meanwhile.
   requery_ = !listing.ok();
   if (!listing.ok()) return listing.status();
@@ -56,7 +56,7 @@ Status Semaphore::Decide() {
   if (verdict[mine] == Admission::kHolds) {
     // Mark the claim as admitted: this is what wakes the next in line.
     Result<bool> marked = backend_->PutIfOwned(self_, options_.held_value,
-                                               session_.RequestDeadline());
+                                               session_.HoldRequestDeadline());
     if (!marked.ok()) {
       requery_ = true;
       return marked.status().With("mark " + self_.key + " held");
