@@ -16,9 +16,8 @@ class CleanEnvTest : public ::testing::Test {
 
  private:
   static void Clear() {
-    for (const char* name :
-         {"CONCH_ENDPOINTS", "CONCH_DIAL_TIMEOUT", "CONCH_TTL",
-          "CONCH_STATUS_ADDR", "CONCH_NODE"}) {
+    for (const char* name : {"CONCH_ENDPOINTS", "CONCH_DIAL_TIMEOUT",
+                             "CONCH_TTL", "CONCH_STATUS_ADDR", "CONCH_NODE"}) {
       unsetenv(name);  // NOLINT(concurrency-mt-unsafe): tests run one thread
     }
   }

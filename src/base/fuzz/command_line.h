@@ -63,4 +63,22 @@ inline void SetEnvironment(const CommandLine& line,
   }
 }
 
+// Whether any word could have set the flag: a flag word contains its name.
+inline bool Mentions(const CommandLine& line, std::string_view flag) {
+  return std::ranges::any_of(line.args, [&](const std::string& word) {
+    return word.find(flag) != std::string::npos;
+  });
+}
+
+// Whether a word asks for help: "-h", "--help", "-help=x" and so on.
+inline bool AsksForHelp(const CommandLine& line) {
+  return std::ranges::any_of(line.args, [](const std::string& word) {
+    std::string_view body(word);
+    if (!body.starts_with('-')) return false;
+    body.remove_prefix(body.starts_with("--") ? 2 : 1);
+    body = body.substr(0, body.find('='));
+    return body == "h" || body == "help";
+  });
+}
+
 }  // namespace conch::fuzz

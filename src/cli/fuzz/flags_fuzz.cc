@@ -68,6 +68,8 @@ constexpr std::array<const char*, 3> kEnvNames = {
     "CONCH_ENDPOINTS", "CONCH_DIAL_TIMEOUT", "CONCH_TTL"};
 
 using Line = fuzz::CommandLine;
+using fuzz::AsksForHelp;
+using fuzz::Mentions;
 
 Line ReadLine(std::string_view input) {
   return fuzz::ReadCommandLine(input, kEnvNames);
@@ -95,24 +97,6 @@ std::optional<config::GlobalConfig> FromEnvironment(const Line& line) {
     }
   }
   return expected;
-}
-
-// Whether any word could have set the flag: a flag word contains its name.
-bool Mentions(const Line& line, std::string_view flag) {
-  return std::ranges::any_of(line.args, [&](const std::string& word) {
-    return word.find(flag) != std::string::npos;
-  });
-}
-
-// Whether a word asks for help: "-h", "--help", "-help=x" and so on.
-bool AsksForHelp(const Line& line) {
-  return std::ranges::any_of(line.args, [](const std::string& word) {
-    std::string_view body(word);
-    if (!body.starts_with('-')) return false;
-    body.remove_prefix(body.starts_with("--") ? 2 : 1);
-    body = body.substr(0, body.find('='));
-    return body == "h" || body == "help";
-  });
 }
 
 void CheckName(std::string_view what, const std::string& name,
